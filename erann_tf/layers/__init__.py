@@ -1,0 +1,8 @@
+"""Keras 3 layers of ERANN; backend-agnostic (keras.ops only) and serializable."""
+
+from erann_tf.layers.blocks import TimeFrequencyBlock
+from erann_tf.layers.frontend import LogMelSpectrogram
+from erann_tf.layers.pooling import ClipPooling, TimePadding
+from erann_tf.layers.spec_augment import SpecAugment
+
+__all__ = ["ClipPooling", "LogMelSpectrogram", "SpecAugment", "TimeFrequencyBlock", "TimePadding"]

@@ -1,0 +1,106 @@
+"""Parameter and multiply-add counts of an ERANN, computed from its unit list.
+
+Counting analytically (not by building the model) makes a budget check free,
+e.g. for rejecting hyper-parameter configurations before training.
+"""
+
+import dataclasses
+
+from erann_tf.layers.blocks import KERNELS
+from erann_tf.models.architecture import N_MELS, time_multiple, unit_specs, validate
+
+PAPER_EXTRA_REASON = (
+    "the authors' implementation carries 2 + 240*W batch-norm weights that its "
+    "forward pass never uses; paper_params adds them back to match the paper's Table 4"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Complexity:
+    """Size and cost of one ERANN configuration for one clip.
+
+    trainable_params: weights trained by gradient descent.
+    paper_params: trainable_params + 2 + 240 * width, comparable to the paper.
+    total_params: trainable plus batch-norm moving statistics.
+    macs: multiply-adds of every Conv2D (1x1 shortcuts included) and both
+        Dense layers for one clip of `seconds` (not BN, pooling or frontend).
+    pooled_shape: (time, freq, channels) before pooling.
+
+    Example:
+    >>> complexity(tm=4, width=4).paper_params
+    24503887
+    """
+
+    tm: int
+    width: int
+    num_classes: int
+    seconds: float
+    frames: int
+    trainable_params: int
+    paper_params: int
+    total_params: int
+    macs: int
+    pooled_shape: tuple
+
+    def to_dict(self):
+        return dataclasses.asdict(self) | {"pooled_shape": list(self.pooled_shape)}
+
+
+def clip_frames(seconds, tm, sample_rate=44100, hop_length=345):
+    """Frames the backbone sees for a clip: 1 + samples // hop, padded to 16 * tm.
+
+    Example:
+    >>> clip_frames(10.0, tm=4)
+    1280
+    """
+    if not seconds > 0:
+        raise ValueError(f"seconds={seconds!r} is not allowed; seconds must be > 0")
+    frames = round(seconds * sample_rate) // hop_length + 1
+    multiple = time_multiple(tm)
+    return -(-frames // multiple) * multiple
+
+
+def complexity(tm, width, num_classes=527, seconds=10.0, sample_rate=44100, hop_length=345):
+    """Counts parameters and multiply-adds of ERANN(tm, width, num_classes).
+
+    Example:
+    >>> c = complexity(tm=4, width=5)
+    >>> round(c.macs / 1e9, 3), c.pooled_shape
+    (40.928, (20, 8, 640))
+    """
+    validate(tm, width, num_classes)
+    time = clip_frames(seconds, tm, sample_rate, hop_length)
+    frames, freq, channels = time, N_MELS, 1
+    trainable = moving = 2 * N_MELS  # bn0: gamma, beta; moving mean, variance
+    macs = 0
+    for unit in unit_specs(tm, width):
+        k1_time, k2_time, _ = KERNELS[unit.time_stride]
+        k1_freq, k2_freq, _ = KERNELS[unit.freq_stride]
+        filters = unit.filters
+        out_time, out_freq = -(-time // unit.time_stride), -(-freq // unit.freq_stride)
+        weights = k1_time * k1_freq * channels * filters + k2_time * k2_freq * filters * filters
+        if unit.time_stride != 1 or unit.freq_stride != 1 or channels != filters:
+            weights += channels * filters  # 1x1 projection shortcut
+        norms = 2 * filters + (2 * channels if unit.preactivate else 0)
+        trainable += weights + norms
+        moving += norms
+        macs += weights * out_time * out_freq
+        time, freq, channels = out_time, out_freq, filters
+    trainable += 2 * channels  # final batch norm
+    moving += 2 * channels
+    embedding = 128 * width
+    dense = channels * embedding + embedding * num_classes
+    trainable += dense + embedding + num_classes
+    macs += dense
+    return Complexity(
+        tm=tm,
+        width=width,
+        num_classes=num_classes,
+        seconds=float(seconds),
+        frames=frames,
+        trainable_params=trainable,
+        paper_params=trainable + 2 + 240 * width,
+        total_params=trainable + moving,
+        macs=macs,
+        pooled_shape=(time, freq, channels),
+    )

@@ -1,0 +1,146 @@
+"""The ERANN model (DESIGN.md §1)."""
+
+import keras
+
+from erann_tf.layers import ClipPooling, LogMelSpectrogram, SpecAugment, TimeFrequencyBlock
+from erann_tf.layers import TimePadding
+from erann_tf.layers.blocks import BN_EPSILON, NEGATIVE_SLOPE
+from erann_tf.models.architecture import N_MELS, time_multiple, unit_specs, validate
+
+
+@keras.saving.register_keras_serializable(package="erann_tf")
+class ERANN(keras.Model):
+    """Efficient Residual Audio Neural Network (Verbitskiy and Vyshegorodtsev).
+
+    A functional keras.Model with one output, the class scores. With the
+    frontend its input is a mono waveform (batch, samples) at `sample_rate` of
+    any length of at least n_fft // 2 + 1 samples; without it, log-mel in dB
+    (batch, frames, 128). Time is padded at the end to a multiple of 16 * tm
+    frames with -100 dB. The layer named `embedding` gives the 128 * width
+    clip embedding.
+
+    Args:
+        tm: decreasing-temporal-size parameter, one of 1, 2, 4, 8, 16.
+        width: width multiplier W >= 1 (channels 8W, 16W, 32W, 64W, 128W).
+        num_classes: number of output scores.
+        activation: "sigmoid" (multi-label tagging), "softmax" (classification)
+            or None (logits).
+        include_frontend: whether the input is a waveform (True) or log-mel.
+        sample_rate: waveform sample rate for the frontend (the package
+            resamples everything to 44100).
+        time_mask, freq_mask: largest SpecAugment masks in frames and mel bins
+            (two of each, training only; 0 turns one kind off).
+        seed: seed of the SpecAugment masks.
+        name: model name.
+        dtype: dtype policy of the layers after the frontend (None: global
+            policy). The frontend and the output stay float32.
+
+    Example:
+    >>> import numpy as np
+    >>> model = ERANN(tm=4, width=1, num_classes=10, activation="softmax")
+    >>> tuple(model(np.zeros((2, 44100), "float32")).shape)
+    (2, 10)
+    >>> model.get_layer("embedding").output.shape
+    (None, 128)
+    """
+
+    def __init__(
+        self,
+        tm=4,
+        width=5,
+        num_classes=527,
+        activation="sigmoid",
+        include_frontend=True,
+        sample_rate=44100,
+        time_mask=64,
+        freq_mask=16,
+        seed=None,
+        name=None,
+        dtype=None,
+        **kwargs,
+    ):
+        validate(tm, width, num_classes, activation)
+        if include_frontend:
+            inputs = keras.Input((None,), name="waveform")
+            x = LogMelSpectrogram(sample_rate=sample_rate, name="logmel")(inputs)
+        else:
+            inputs = keras.Input((None, N_MELS), name="logmel")
+            x = inputs
+        x = TimePadding(time_multiple(tm), name="time_padding", dtype=dtype)(x)
+        x = _batch_norm("bn0", dtype)(x)
+        x = SpecAugment(
+            time_mask_width=time_mask,
+            freq_mask_width=freq_mask,
+            seed=seed,
+            name="spec_augment",
+            dtype=dtype,
+        )(x)
+        x = keras.layers.Reshape((-1, N_MELS, 1), name="add_channel", dtype=dtype)(x)
+        for unit in unit_specs(tm, width):
+            x = TimeFrequencyBlock(
+                unit.filters,
+                time_stride=unit.time_stride,
+                freq_stride=unit.freq_stride,
+                preactivate=unit.preactivate,
+                name=unit.name,
+                dtype=dtype,
+            )(x)
+        x = _batch_norm("bn_final", dtype)(x)
+        x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="final_activation", dtype=dtype)(x)
+        x = ClipPooling(name="pooling", dtype=dtype)(x)
+        x = keras.layers.Dense(128 * width, name="fc1", dtype=dtype)(x)
+        x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="embedding", dtype=dtype)(x)
+        x = keras.layers.Dense(num_classes, name="fc2", dtype=dtype)(x)
+        outputs = keras.layers.Activation(activation or "linear", name="scores", dtype="float32")(x)
+        super().__init__(inputs=inputs, outputs=outputs, name=name or f"erann_tm{tm}_w{width}", **kwargs)
+        self.tm = tm
+        self.width = width
+        self.num_classes = num_classes
+        self.activation = activation
+        self.include_frontend = include_frontend
+        self.sample_rate = sample_rate
+        self.time_mask = time_mask
+        self.freq_mask = freq_mask
+        self.seed = seed
+        self._dtype_arg = dtype
+
+    @classmethod
+    def from_name(cls, name, **kwargs):
+        """Builds the architecture of a paper preset such as "ERANN-8x4-5".
+
+        t_m and W come from the name; t_c (the training crop) belongs to the
+        training recipe. Keyword arguments go to the constructor.
+
+        Example:
+        >>> ERANN.from_name("ERANN-4x2-3", num_classes=50).tm
+        2
+        """
+        from erann_tf.models.presets import parse_preset
+
+        preset = parse_preset(name)
+        return cls(tm=preset.tm, width=preset.width, **kwargs)
+
+    def get_config(self):
+        return {
+            "tm": self.tm,
+            "width": self.width,
+            "num_classes": self.num_classes,
+            "activation": self.activation,
+            "include_frontend": self.include_frontend,
+            "sample_rate": self.sample_rate,
+            "time_mask": self.time_mask,
+            "freq_mask": self.freq_mask,
+            "seed": self.seed,
+            "name": self.name,
+            "dtype": self._dtype_arg,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _batch_norm(name, dtype):
+    # momentum 0.9 is PyTorch's default 0.1, as in the authors' implementation.
+    return keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.9, name=name, dtype=dtype)

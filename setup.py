@@ -1,0 +1,30 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="erann_tf",
+    version="0.1.0",
+    description="Efficient Residual Audio Neural Networks (ERANNs) in Keras 3 / TensorFlow",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["erann_tf", "erann_tf.*"]),
+    install_requires=[
+        "tensorflow==2.21.0",
+        "keras==3.15.1",
+        "keras-tuner==1.4.8",
+        "numpy==2.4.6",
+        "scikit-learn==1.9.1",
+        "soundfile==0.14.0",
+        "soxr==1.1.0",
+        "ai-edge-litert==2.3.0",
+        "tensorboard==2.21.0",
+        "tqdm==4.70.1",
+        "matplotlib==3.11.2",
+    ],
+    extras_require={
+        "dev": ["pytest==9.2.0", "ruff==0.17.6"],
+        # keras-tuner imports six on the JAX backend.
+        "jax": ["jax[cpu]==0.10.2", "six==1.17.0"],
+    },
+    entry_points={"console_scripts": ["erann=erann_tf.cli:main"]},
+)
