@@ -1,0 +1,55 @@
+"""Decoding audio files to mono float32 at the model's sample rate (DESIGN.md §2)."""
+
+import os
+
+import numpy as np
+import soundfile
+import soxr
+
+SAMPLE_RATE = 44100
+
+
+class AudioError(ValueError):
+    """A file that cannot be used as audio. The message names the file and why."""
+
+
+def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
+    """Reads any format soundfile reads (WAV of any PCM width or float, FLAC,
+    OGG/Vorbis, MP3), downmixes by the mean of the channels and resamples with
+    soxr (high quality). Returns a float32 array of shape (samples,).
+
+    Raises AudioError, naming the file, for a missing, empty, corrupt or
+    non-audio file, NaN or Inf samples, or fewer than `min_samples` samples
+    after resampling.
+
+    Example:
+    >>> import numpy as np, soundfile, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> soundfile.write(path, np.zeros(8000, "float32"), 8000)
+    >>> load_audio(path).shape
+    (44100,)
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: no such file")
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+        raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
+    if samples.size == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{path}: contains NaN or Inf samples")
+    mono = samples.mean(axis=1)
+    if rate != sample_rate:
+        mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
+    if mono.shape[0] < min_samples:
+        raise AudioError(
+            f"{path}: {mono.shape[0]} samples at {sample_rate} Hz is too short; "
+            f"at least {min_samples} are needed"
+        )
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _first_line(error):
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
