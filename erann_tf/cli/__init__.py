@@ -26,9 +26,8 @@ def build_parser():
 def main(argv=None):
     """Entry point of the `erann` console script; returns the exit status.
 
-    Example:
-    >>> main(["summary", "ERANN-8x4-5", "--json"])  # doctest: +SKIP
-    0
+    Example (shell):
+        $ erann summary ERANN-8x4-5 --json
     """
     args = build_parser().parse_args(argv)
     _import_keras_quietly()

@@ -37,7 +37,9 @@ def run(args):
     print(f"  trainable parameters   {result.trainable_params:>15,}")
     print(f"  paper parameters       {result.paper_params:>15,}  (trainable + 2 + 240*W:")
     print(f"                         {'':>15}   {PAPER_EXTRA_REASON})")
-    print(f"  total parameters       {result.total_params:>15,}  (with batch-norm moving statistics)")
+    print(
+        f"  total parameters       {result.total_params:>15,}  (with batch-norm moving statistics)"
+    )
     print(
         f"  multiply-adds          {result.macs:>15,}  ({result.macs / 1e9:.3f} G for "
         f"{result.seconds:g} s = {result.frames} frames; every Conv2D and Dense)"

@@ -103,8 +103,12 @@ class TimeFrequencyBlock(keras.layers.Layer):
         self.bn2.build(hidden_shape)
         self.conv2 = self._conv((k2_time, k2_freq), 1, "conv2")
         self.conv2.build(
-            (batch, _grow(hidden_shape[1], 2 * self._pad_time), hidden_shape[2] + 2 * self._pad_freq,
-             self.filters)
+            (
+                batch,
+                _grow(hidden_shape[1], 2 * self._pad_time),
+                hidden_shape[2] + 2 * self._pad_freq,
+                self.filters,
+            )
         )
         self.shortcut = None
         if strides != (1, 1) or channels != self.filters:
@@ -125,7 +129,12 @@ class TimeFrequencyBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, time, freq, _ = input_shape
-        return (batch, _shrink(time, self.time_stride), _shrink(freq, self.freq_stride), self.filters)
+        return (
+            batch,
+            _shrink(time, self.time_stride),
+            _shrink(freq, self.freq_stride),
+            self.filters,
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -159,9 +159,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         hop = self.hop_length
         hops_per_frame = self.n_fft // hop
         num_chunks = num_frames + hops_per_frame - 1
-        chunks = ops.reshape(
-            padded[:, : num_chunks * hop], (ops.shape(padded)[0], num_chunks, hop)
-        )
+        chunks = ops.reshape(padded[:, : num_chunks * hop], (ops.shape(padded)[0], num_chunks, hop))
         dft = ops.convert_to_tensor(self._dft)
         spectrum = 0.0
         for k in range(hops_per_frame):

@@ -22,7 +22,9 @@ class TimePadding(keras.layers.Layer):
     def __init__(self, multiple, value=PAD_VALUE_DB, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(multiple, int) or isinstance(multiple, bool) or multiple < 1:
-            raise ValueError(f"multiple={multiple!r} is not allowed; multiple must be an integer >= 1")
+            raise ValueError(
+                f"multiple={multiple!r} is not allowed; multiple must be an integer >= 1"
+            )
         self.multiple = multiple
         self.value = float(value)
 

@@ -6,7 +6,6 @@ Both the Keras builder (`erann.py`) and the analytic complexity count
 
 import dataclasses
 
-
 # Time strides of the first units of blocks 2..5 for each t_m (product 16 * t_m).
 TIME_STRIDES = {
     1: (2, 2, 2, 2),
@@ -75,7 +74,9 @@ def unit_specs(tm, width):
     validate(tm, width)
     strides = (1,) + TIME_STRIDES[tm]
     units = []
-    for block, (multiplier, time_stride) in enumerate(zip(CHANNEL_MULTIPLIERS, strides), 1):
+    for block, (multiplier, time_stride) in enumerate(
+        zip(CHANNEL_MULTIPLIERS, strides, strict=True), 1
+    ):
         for index in range(1, UNITS_PER_BLOCK + 1):
             first_of_block = index == 1 and block > 1
             units.append(

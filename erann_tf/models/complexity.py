@@ -27,8 +27,9 @@ class Complexity:
     pooled_shape: (time, freq, channels) before pooling.
 
     Example:
-    >>> complexity(tm=4, width=4).paper_params
-    24503887
+    >>> c = complexity(tm=4, width=4)
+    >>> c.trainable_params, c.paper_params
+    (24503887, 24504849)
     """
 
     tm: int

@@ -2,8 +2,13 @@
 
 import keras
 
-from erann_tf.layers import ClipPooling, LogMelSpectrogram, SpecAugment, TimeFrequencyBlock
-from erann_tf.layers import TimePadding
+from erann_tf.layers import (
+    ClipPooling,
+    LogMelSpectrogram,
+    SpecAugment,
+    TimeFrequencyBlock,
+    TimePadding,
+)
 from erann_tf.layers.blocks import BN_EPSILON, NEGATIVE_SLOPE
 from erann_tf.models.architecture import N_MELS, time_multiple, unit_specs, validate
 
@@ -92,7 +97,9 @@ class ERANN(keras.Model):
         x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="embedding", dtype=dtype)(x)
         x = keras.layers.Dense(num_classes, name="fc2", dtype=dtype)(x)
         outputs = keras.layers.Activation(activation or "linear", name="scores", dtype="float32")(x)
-        super().__init__(inputs=inputs, outputs=outputs, name=name or f"erann_tm{tm}_w{width}", **kwargs)
+        super().__init__(
+            inputs=inputs, outputs=outputs, name=name or f"erann_tm{tm}_w{width}", **kwargs
+        )
         self.tm = tm
         self.width = width
         self.num_classes = num_classes

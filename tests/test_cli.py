@@ -1,0 +1,40 @@
+import json
+
+import pytest
+
+from erann_tf.cli import main
+from tests.test_model import PAPER
+
+
+@pytest.mark.parametrize("tm, width", sorted(PAPER))
+def test_summary_json_matches_the_paper(capsys, tm, width):
+    assert main(["summary", f"ERANN-8x{tm}-{width}", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    trainable, macs = PAPER[tm, width]
+    assert out["trainable_params"] == trainable
+    assert out["paper_params"] == trainable + 2 + 240 * width
+    assert out["total_params"] > out["trainable_params"]
+    assert abs(out["macs"] - macs) / macs <= 0.001
+    assert out["pooled_shape"] == [1280 // (16 * tm), 8, 128 * width]
+
+
+def test_summary_text_explains_the_paper_count(capsys):
+    assert main(["summary", "--tm", "4", "--width", "5", "--classes", "10", "--seconds", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "2 + 240*W batch-norm weights" in out and "512 frames" in out
+
+
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["summary", "ERANN-8x3-5"], "tm=3"),
+        (["summary", "--tm", "4"], "--width"),
+        (["summary", "ERANN-8x4-5", "--tm", "2"], "not both"),
+        (["summary", "--tm", "4", "--width", "2", "--classes", "0"], "num_classes"),
+        (["summary", "--tm", "4", "--width", "2", "--seconds", "0"], "seconds"),
+    ],
+)
+def test_summary_bad_arguments_give_one_line(capsys, argv, word):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("erann summary: error:") and word in err and "\n" not in err

@@ -1,0 +1,32 @@
+import pathlib
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_quickstart_runs():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "erann_tm2_w3" in result.stdout and "ESC-50 from scratch accuracy 0.892" in result.stdout
+
+
+def test_installed_console_script(tmp_path):
+    """The `erann` entry point of the installed package, run away from the source tree."""
+    erann = pathlib.Path(sys.executable).parent / "erann"
+    assert erann.exists(), "install the package: pip install ."
+    result = subprocess.run(
+        [erann, "summary", "ERANN-8x4-5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"paper_params": 38198545' in result.stdout
+    assert result.stderr == ""  # TensorFlow's start-up lines are kept off the terminal
