@@ -13,10 +13,14 @@ class AudioError(ValueError):
     """A file that cannot be used as audio. The message names the file and why."""
 
 
-def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
+def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, rng=None):
     """Reads any format soundfile reads (WAV of any PCM width or float, FLAC,
     OGG/Vorbis, MP3), downmixes by the mean of the channels and resamples with
     soxr (high quality). Returns a float32 array of shape (samples,).
+
+    With `max_seconds`, a longer file is read as one window of that length
+    only (memory stays bounded on hour-long files): at a random offset drawn
+    from the numpy Generator `rng`, or from the start without one.
 
     Raises AudioError, naming the file, for a missing, empty, corrupt or
     non-audio file, NaN or Inf samples, or fewer than `min_samples` samples
@@ -33,7 +37,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
     try:
-        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        samples, rate = _read(path, max_seconds, rng)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
         raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
     if samples.size == 0:
@@ -49,6 +53,17 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
             f"at least {min_samples} are needed"
         )
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _read(path, max_seconds, rng):
+    with soundfile.SoundFile(path) as handle:
+        frames = handle.frames
+        if max_seconds is not None and frames > max_seconds * handle.samplerate:
+            window = int(max_seconds * handle.samplerate)
+            start = int(rng.integers(0, frames - window + 1)) if rng is not None else 0
+            handle.seek(start)
+            frames = window
+        return handle.read(frames, dtype="float32", always_2d=True), handle.samplerate
 
 
 def _first_line(error):

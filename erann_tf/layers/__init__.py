@@ -2,7 +2,15 @@
 
 from erann_tf.layers.blocks import TimeFrequencyBlock
 from erann_tf.layers.frontend import LogMelSpectrogram
+from erann_tf.layers.pitch_shift import PitchShift
 from erann_tf.layers.pooling import ClipPooling, TimePadding
 from erann_tf.layers.spec_augment import SpecAugment
 
-__all__ = ["ClipPooling", "LogMelSpectrogram", "SpecAugment", "TimeFrequencyBlock", "TimePadding"]
+__all__ = [
+    "ClipPooling",
+    "LogMelSpectrogram",
+    "PitchShift",
+    "SpecAugment",
+    "TimeFrequencyBlock",
+    "TimePadding",
+]

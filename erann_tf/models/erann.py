@@ -5,6 +5,7 @@ import keras
 from erann_tf.layers import (
     ClipPooling,
     LogMelSpectrogram,
+    PitchShift,
     SpecAugment,
     TimeFrequencyBlock,
     TimePadding,
@@ -35,7 +36,9 @@ class ERANN(keras.Model):
             resamples everything to 44100).
         time_mask, freq_mask: largest SpecAugment masks in frames and mel bins
             (two of each, training only; 0 turns one kind off).
-        seed: seed of the SpecAugment masks.
+        pitch_shift: largest random pitch shift in semitones, training only
+            (0, the default, turns it off; the speech recipe uses 2).
+        seed: seed of the SpecAugment masks and pitch shifts.
         name: model name.
         dtype: dtype policy of the layers after the frontend (None: global
             policy). The frontend and the output stay float32.
@@ -59,6 +62,7 @@ class ERANN(keras.Model):
         sample_rate=44100,
         time_mask=64,
         freq_mask=16,
+        pitch_shift=0.0,
         seed=None,
         name=None,
         dtype=None,
@@ -71,6 +75,8 @@ class ERANN(keras.Model):
         else:
             inputs = keras.Input((None, N_MELS), name="logmel")
             x = inputs
+        if pitch_shift:
+            x = PitchShift(pitch_shift, seed=seed, name="pitch_shift", dtype=dtype)(x)
         x = TimePadding(time_multiple(tm), name="time_padding", dtype=dtype)(x)
         x = _batch_norm("bn0", dtype)(x)
         x = SpecAugment(
@@ -108,6 +114,7 @@ class ERANN(keras.Model):
         self.sample_rate = sample_rate
         self.time_mask = time_mask
         self.freq_mask = freq_mask
+        self.pitch_shift = pitch_shift
         self.seed = seed
         self._dtype_arg = dtype
 
@@ -137,6 +144,7 @@ class ERANN(keras.Model):
             "sample_rate": self.sample_rate,
             "time_mask": self.time_mask,
             "freq_mask": self.freq_mask,
+            "pitch_shift": self.pitch_shift,
             "seed": self.seed,
             "name": self.name,
             "dtype": self._dtype_arg,

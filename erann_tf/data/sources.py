@@ -1,0 +1,371 @@
+"""Readers of dataset layouts: each returns a ClipSet of (path, labels, fold).
+
+Plain Python (no TensorFlow, no Keras), shared by every transport. Labels are
+class names; `ClipSet.classes` fixes their output order. Class names and fold
+rules follow DESIGN.md §3.
+"""
+
+import csv
+import dataclasses
+import os
+import re
+
+import numpy as np
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+ESC50_CATEGORIES = (
+    "dog", "rooster", "pig", "cow", "frog", "cat", "hen", "insects", "sheep", "crow",
+    "rain", "sea_waves", "crackling_fire", "crickets", "chirping_birds", "water_drops", "wind",
+    "pouring_water", "toilet_flush", "thunderstorm", "crying_baby", "sneezing", "clapping",
+    "breathing", "coughing", "footsteps", "laughing", "brushing_teeth", "snoring",
+    "drinking_sipping", "door_wood_knock", "mouse_click", "keyboard_typing", "door_wood_creaks",
+    "can_opening", "washing_machine", "vacuum_cleaner", "clock_alarm", "clock_tick",
+    "glass_breaking", "helicopter", "chainsaw", "siren", "car_horn", "engine", "train",
+    "church_bells", "airplane", "fireworks", "hand_saw",
+)  # fmt: skip
+ESC10_CATEGORIES = (
+    "dog", "rain", "sea_waves", "crying_baby", "clock_tick",
+    "sneezing", "helicopter", "chainsaw", "rooster", "crackling_fire",
+)  # fmt: skip
+RAVDESS_EMOTIONS = (
+    "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
+)  # fmt: skip
+FSDD_DIGITS = tuple(str(d) for d in range(10))
+
+
+class SourceError(ValueError):
+    """A dataset that cannot be read as the layout asked for; names the path."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """One audio file with its class names and its fold (or split)."""
+
+    path: str
+    labels: tuple
+    fold: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipSet:
+    """Clips of one dataset, the class order and whether it is multi-label.
+
+    `missing` counts listed clips whose files were not found (AudioSet).
+
+    Example:
+    >>> s = ClipSet((Clip("a.wav", ("dog",), "1"), Clip("b.wav", ("cat",), "2")), ("cat", "dog"))
+    >>> s.targets().tolist(), s.folds()
+    ([[0.0, 1.0], [1.0, 0.0]], ('1', '2'))
+    """
+
+    clips: tuple
+    classes: tuple
+    multi_label: bool = False
+    missing: int = 0
+
+    def __len__(self):
+        return len(self.clips)
+
+    def folds(self):
+        return tuple(sorted({clip.fold for clip in self.clips}, key=_natural))
+
+    def targets(self):
+        """(clips, classes) float32 one-hot or multi-hot targets."""
+        index = {name: i for i, name in enumerate(self.classes)}
+        targets = np.zeros((len(self.clips), len(self.classes)), np.float32)
+        for row, clip in enumerate(self.clips):
+            for label in clip.labels:
+                if label not in index:
+                    raise SourceError(
+                        f"{clip.path}: unknown label {label!r}; known labels: "
+                        + ", ".join(self.classes)
+                    )
+                targets[row, index[label]] = 1.0
+        return targets
+
+    def split(self, fold):
+        """(training clips, clips of `fold`) for holding `fold` out."""
+        fold = str(fold)
+        if fold not in self.folds():
+            raise SourceError(f"fold {fold!r} does not exist; folds: {', '.join(self.folds())}")
+        keep = [c for c in self.clips if c.fold != fold]
+        held = [c for c in self.clips if c.fold == fold]
+        return self._with(keep), self._with(held)
+
+    def _with(self, clips):
+        return dataclasses.replace(self, clips=tuple(clips), missing=0)
+
+
+def _natural(text):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _audio_files(folder):
+    return sorted(
+        entry.path
+        for entry in os.scandir(folder)
+        if entry.is_file() and entry.name.lower().endswith(AUDIO_EXTENSIONS)
+    )
+
+
+def _require_dir(root):
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise SourceError(f"{root}: no such folder")
+    return root
+
+
+def _class_folders(root):
+    """Sub-folders named "NNN - Name", with their numbers."""
+    folders = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        match = re.match(r"^(\d{3}) - ", entry.name)
+        if entry.is_dir() and match:
+            folders.append((int(match.group(1)), entry.path))
+    if not folders:
+        raise SourceError(f"{root}: no class folders named 'NNN - Name' found")
+    return folders
+
+
+def _read_class_folder_release(root, category_of):
+    """ESC-10 and the original ESC-50 release: NNN - Name/F-SOURCE-TAKE.ogg."""
+    clips = []
+    for number, folder in _class_folders(root):
+        category = category_of(number, folder)
+        for path in _audio_files(folder):
+            clips.append(Clip(path, (category,), os.path.basename(path)[0]))
+    return clips
+
+
+def read_esc10(root):
+    """ESC-10 as released: ten class folders "001 - Dog bark" .. "010 - Fire crackling";
+    the fold is the first character of each file name; ESC-50 category names.
+
+    Example:
+    >>> read_esc10("../shared/data/esc10").classes[:3]
+    ('dog', 'rain', 'sea_waves')
+    """
+    root = _require_dir(root)
+
+    def category_of(number, folder):
+        if not 1 <= number <= len(ESC10_CATEGORIES):
+            raise SourceError(f"{folder}: not an ESC-10 class folder (001 .. 010)")
+        return ESC10_CATEGORIES[number - 1]
+
+    return ClipSet(tuple(_read_class_folder_release(root, category_of)), ESC10_CATEGORIES)
+
+
+def read_esc50(root):
+    """ESC-50 in either layout: the current release (audio/*.wav and
+    meta/esc50.csv, folds from the csv) or the original one (class folders
+    "101 - Dog" .. "510 - Hand saw", fold = the file name's first character).
+
+    Example:
+        clips = read_esc50("ESC-50-master")   # 2000 clips, 5 folds
+    """
+    root = _require_dir(root)
+    meta = os.path.join(root, "meta", "esc50.csv")
+    if os.path.isfile(meta):
+        return _read_esc50_csv(root, meta)
+
+    def category_of(number, folder):
+        group, index = divmod(number, 100)
+        if not (1 <= group <= 5 and 1 <= index <= 10):
+            raise SourceError(f"{folder}: not an ESC-50 class folder (101 .. 510)")
+        return ESC50_CATEGORIES[(group - 1) * 10 + index - 1]
+
+    return ClipSet(tuple(_read_class_folder_release(root, category_of)), ESC50_CATEGORIES)
+
+
+def _read_esc50_csv(root, meta):
+    clips = []
+    with open(meta, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            target = int(row["target"])
+            if not 0 <= target < len(ESC50_CATEGORIES):
+                raise SourceError(f"{meta}: target {target} is outside 0 .. 49")
+            path = os.path.join(root, "audio", row["filename"])
+            clips.append(Clip(path, (ESC50_CATEGORIES[target],), row["fold"]))
+    return ClipSet(tuple(clips), ESC50_CATEGORIES)
+
+
+def ravdess_fold(actor, actors_per_fold=4):
+    """Actors 1-4 are fold 1, 5-8 fold 2, ...: two men and two women a fold,
+    and no actor split across folds.
+
+    Example:
+    >>> ravdess_fold(5), ravdess_fold(24)
+    ('2', '6')
+    """
+    return str((actor - 1) // actors_per_fold + 1)
+
+
+def read_ravdess(root):
+    """RAVDESS speech: Actor_XX/03-01-EE-II-SS-RR-AA.ext, EE the emotion and AA
+    the actor; folds group four actors (`ravdess_fold`).
+
+    Example:
+    >>> read_ravdess("../shared/data/ravdess").classes[0]
+    'neutral'
+    """
+    root = _require_dir(root)
+    clips = []
+    for folder, _, names in sorted(os.walk(root)):
+        for name in sorted(names):
+            stem, ext = os.path.splitext(name)
+            if ext.lower() not in AUDIO_EXTENSIONS:
+                continue
+            path = os.path.join(folder, name)
+            parts = stem.split("-")
+            if len(parts) != 7 or not all(p.isdigit() for p in parts):
+                raise SourceError(f"{path}: not a RAVDESS name (03-01-EE-II-SS-RR-AA)")
+            emotion, actor = int(parts[2]), int(parts[6])
+            if not 1 <= emotion <= len(RAVDESS_EMOTIONS):
+                raise SourceError(f"{path}: unknown emotion code {parts[2]} (01 .. 08)")
+            clips.append(Clip(path, (RAVDESS_EMOTIONS[emotion - 1],), ravdess_fold(actor)))
+    if not clips:
+        raise SourceError(f"{root}: no RAVDESS audio files found")
+    return ClipSet(tuple(clips), RAVDESS_EMOTIONS)
+
+
+def read_fsdd(root):
+    """Free Spoken Digit Dataset: {digit}_{speaker}_{index}.wav, in `root` or
+    `root`/recordings. The fold is the speaker (cross-validation by speaker);
+    `fsdd_split` gives the official split (index 0-4 is the test set).
+
+    Example:
+    >>> read_fsdd("../shared/data/fsdd").folds()
+    ('george', 'jackson', 'lucas', 'nicolas', 'theo', 'yweweler')
+    """
+    root = _require_dir(root)
+    if os.path.isdir(os.path.join(root, "recordings")):
+        root = os.path.join(root, "recordings")
+    clips = []
+    for path in _audio_files(root):
+        match = re.match(r"^(\d)_([^_]+)_(\d+)\.", os.path.basename(path))
+        if not match:
+            raise SourceError(f"{path}: not an FSDD name ({{digit}}_{{speaker}}_{{index}}.wav)")
+        clips.append(Clip(path, (match.group(1),), match.group(2)))
+    if not clips:
+        raise SourceError(f"{root}: no FSDD recordings found")
+    return ClipSet(tuple(clips), FSDD_DIGITS)
+
+
+def fsdd_split(clip):
+    """ "test" for recording index 0-4 (FSDD's official test split), else "train".
+
+    Example:
+    >>> fsdd_split(Clip("x/7_theo_3.wav", ("7",), "theo"))
+    'test'
+    """
+    index = int(os.path.splitext(os.path.basename(clip.path))[0].rsplit("_", 1)[1])
+    return "test" if index < 5 else "train"
+
+
+def read_audioset(segments_csv, audio_dir, class_csv):
+    """AudioSet: a segment CSV (three comment lines, then YTID, start, end,
+    "labels"), clips named Y{YTID}.ext or {YTID}.ext in `audio_dir`, and the
+    527 classes of class_labels_indices.csv. Multi-label. Listed clips that
+    are not in the folder are counted in `missing` (every download is partial).
+    The fold is the CSV's file name without extension.
+
+    Example:
+        clips = read_audioset("balanced_train_segments.csv", "audio", "class_labels_indices.csv")
+        print(len(clips), "found,", clips.missing, "missing")
+    """
+    mids, names = _read_audioset_classes(class_csv)
+    audio_dir = _require_dir(audio_dir)
+    available = {}
+    for path in _audio_files(audio_dir):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        available.setdefault(stem, path)
+    split = os.path.splitext(os.path.basename(segments_csv))[0]
+    clips, missing = [], 0
+    for row_number, row in _segment_rows(segments_csv):
+        if len(row) < 4:
+            raise SourceError(
+                f"{segments_csv}: line {row_number}: expected YTID, start, end, labels"
+            )
+        ytid, labels = row[0], [m.strip() for m in row[3].split(",") if m.strip()]
+        unknown = [m for m in labels if m not in mids]
+        if unknown:
+            raise SourceError(f"{segments_csv}: line {row_number}: unknown label {unknown[0]!r}")
+        path = available.get(f"Y{ytid}") or available.get(ytid)
+        if path is None:
+            missing += 1
+            continue
+        clips.append(Clip(path, tuple(names[mids[m]] for m in labels), split))
+    return ClipSet(tuple(clips), tuple(names), multi_label=True, missing=missing)
+
+
+def _read_audioset_classes(class_csv):
+    if not os.path.isfile(class_csv):
+        raise SourceError(f"{class_csv}: no such file")
+    with open(class_csv, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    mids = {row["mid"]: int(row["index"]) for row in rows}
+    names = [row["display_name"] for row in sorted(rows, key=lambda r: int(r["index"]))]
+    return mids, names
+
+
+def _segment_rows(segments_csv):
+    if not os.path.isfile(segments_csv):
+        raise SourceError(f"{segments_csv}: no such file")
+    with open(segments_csv, newline="", encoding="utf-8") as handle:
+        for number, row in enumerate(csv.reader(handle, skipinitialspace=True), 1):
+            if row and not row[0].startswith("#"):
+                yield number, row
+
+
+def read_folders(root):
+    """Generic layout: one sub-folder per class, named by the class. With
+    fold sub-folders above them (root/FOLD/CLASS/file), those are the folds;
+    otherwise every clip is in fold "all".
+
+    Example:
+        read_folders("my_sounds").classes   # ('cough', 'laugh') for my_sounds/cough/*.wav ...
+    """
+    root = _require_dir(root)
+    clips = []
+    for folder, _, _ in sorted(os.walk(root)):
+        relative = os.path.relpath(folder, root).split(os.sep)
+        if relative == ["."] or len(relative) > 2:
+            continue
+        fold = relative[0] if len(relative) == 2 else "all"
+        for path in _audio_files(folder):
+            clips.append(Clip(path, (relative[-1],), fold))
+    if len({len(os.path.relpath(os.path.dirname(c.path), root).split(os.sep)) for c in clips}) > 1:
+        raise SourceError(f"{root}: mixes class folders and fold/class folders")
+    if not clips:
+        raise SourceError(f"{root}: no audio files in class sub-folders")
+    return ClipSet(tuple(clips), tuple(sorted({c.labels[0] for c in clips})))
+
+
+def read_manifest(csv_path):
+    """CSV manifest with the header path,label,fold: paths relative to the
+    CSV's folder or absolute; several labels separated by ";" make the set
+    multi-label; the fold column may be empty (fold "all").
+
+    Example:
+        read_manifest("clips.csv")   # rows like: sounds/a.wav,dog;bark,1
+    """
+    csv_path = os.fspath(csv_path)
+    if not os.path.isfile(csv_path):
+        raise SourceError(f"{csv_path}: no such file")
+    base = os.path.dirname(os.path.abspath(csv_path))
+    clips = []
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not {"path", "label"} <= set(reader.fieldnames or ()):
+            raise SourceError(f"{csv_path}: the header must name path,label[,fold]")
+        for number, row in enumerate(reader, 2):
+            labels = tuple(x.strip() for x in (row["label"] or "").split(";") if x.strip())
+            if not row["path"] or not labels:
+                raise SourceError(f"{csv_path}: line {number}: a path and a label are required")
+            path = os.path.join(base, row["path"])
+            clips.append(Clip(path, labels, (row.get("fold") or "all").strip()))
+    if not clips:
+        raise SourceError(f"{csv_path}: no rows")
+    classes = tuple(sorted({label for clip in clips for label in clip.labels}))
+    return ClipSet(tuple(clips), classes, multi_label=any(len(c.labels) > 1 for c in clips))
