@@ -93,6 +93,13 @@ class ClipSet:
         held = [c for c in self.clips if c.fold == fold]
         return self._with(keep), self._with(held)
 
+    def subset(self, count):
+        """`count` clips spread evenly over the set (all of them if fewer)."""
+        if count >= len(self.clips):
+            return self
+        picks = np.linspace(0, len(self.clips) - 1, count).round().astype(int)
+        return self._with(self.clips[i] for i in picks)
+
     def _with(self, clips):
         return dataclasses.replace(self, clips=tuple(clips), missing=0)
 

@@ -1,0 +1,47 @@
+"""Atomic file writes: write beside the target, then rename over it."""
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path in the target's folder; on success it replaces
+    `path` in one rename, so readers never see a half-written file.
+
+    Example:
+    >>> import tempfile, os
+    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> with atomic_path(target) as tmp:
+    ...     _ = open(tmp, "w").write("done")
+    >>> open(target).read()
+    'done'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = os.path.splitext(path)[1]  # keep the extension: Keras and numpy check it
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.close(handle)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, payload):
+    """Writes `payload` as indented JSON, atomically.
+
+    Example:
+    >>> import tempfile, os
+    >>> target = os.path.join(tempfile.mkdtemp(), "m.json")
+    >>> write_json(target, {"a": 1}); open(target).read()
+    '{\\n  "a": 1\\n}\\n'
+    """
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write("\n")

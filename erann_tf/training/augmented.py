@@ -1,0 +1,41 @@
+"""The training wrapper: random crop and SPL mixup inside the training step."""
+
+import keras
+
+from erann_tf.data.augment import random_crop, spl_mixup
+
+
+class AugmentedTrainer(keras.Model):
+    """Trains `model` on batches ({"waveform", "length", "targets"}, targets).
+
+    Inside the step, on the accelerator and on every backend: a random
+    `crop_samples` window of each clip's valid audio, then SPL-aware mixup of
+    waveforms and targets (alpha 0 turns it off). The model's own SpecAugment
+    and pitch shift follow. The loss and metrics use the mixed targets.
+    Evaluate and export `model` itself, not this wrapper.
+
+    Example:
+    >>> from erann_tf import ERANN
+    >>> trainer = AugmentedTrainer(ERANN(tm=4, width=1, num_classes=3), crop_samples=44100)
+    """
+
+    def __init__(self, model, crop_samples, mixup_alpha=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.crop_samples = int(crop_samples)
+        self.mixup_alpha = float(mixup_alpha)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # the wrapped model is built; the wrapper has no weights of its own
+
+    def call(self, inputs, training=False):
+        waveform, targets = inputs["waveform"], inputs["targets"]
+        waveform = random_crop(waveform, inputs["length"], self.crop_samples, self.seed_generator)
+        if training and self.mixup_alpha > 0:
+            waveform, targets = spl_mixup(waveform, targets, self.mixup_alpha, self.seed_generator)
+        return {"scores": self.model(waveform, training=training), "targets": targets}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(x, y_pred["targets"], y_pred["scores"], sample_weight, training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(x, y_pred["targets"], y_pred["scores"], sample_weight)

@@ -1,0 +1,72 @@
+"""Callbacks of a training run: evaluation with EMA weights, the per-epoch
+checkpoint, the best model, and the bad-file report."""
+
+import time
+
+import keras
+import numpy as np
+
+from erann_tf.training import evaluation
+from erann_tf.training.checkpoint import save_state
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """At the end of every epoch: evaluate `model` on `val_loader` with the
+    optimizer's EMA weights swapped in (if there is a validation fold), save
+    the best model, append to `history`, report skipped files, and write the
+    full training state atomically.
+
+    Example:
+    >>> EpochEnd  # doctest: +ELLIPSIS
+    <class '...EpochEnd'>
+    """
+
+    def __init__(self, run, model, val_loader, multi_label, bad_files, history):
+        super().__init__()
+        self.run = run
+        self.erann = model
+        self.val_loader = val_loader
+        self.multi_label = multi_label
+        self.bad_files = bad_files
+        self.history = history
+        self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
+        self._started = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {"epoch": epoch + 1, "seconds": round(time.time() - self._started, 2)}
+        entry.update({k: float(v) for k, v in (logs or {}).items()})
+        if self.val_loader is not None:
+            with ema_weights(self.model.optimizer, self.erann):
+                result = evaluation.evaluate(self.erann, self.val_loader, self.multi_label)
+                entry["val_score"] = evaluation.headline(result)
+                if entry["val_score"] > self.best:
+                    self.best = entry["val_score"]
+                    self.run.save_model(self.erann, "best.keras")
+            print(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} (EMA weights)")
+        if len(self.bad_files):
+            print(self.bad_files.report())
+        self.history.append(entry)
+        save_state(self.run.checkpoint, self.model, epoch + 1)
+        self.run.write_history(self.history)
+
+
+class ema_weights:
+    """Context manager: `model`'s trainable weights are the optimizer's
+    exponential moving average inside, and restored after."""
+
+    def __init__(self, optimizer, model):
+        # A LossScaleOptimizer (fp16) keeps the EMA in its inner optimizer.
+        self.optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        self.variables = model.trainable_variables
+
+    def __enter__(self):
+        self.saved = [np.asarray(v.value) for v in self.variables]
+        if self.optimizer.use_ema:
+            self.optimizer.finalize_variable_values(self.variables)
+
+    def __exit__(self, *exc):
+        for variable, value in zip(self.variables, self.saved, strict=True):
+            variable.assign(value)

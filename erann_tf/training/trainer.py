@@ -1,0 +1,357 @@
+"""`train`: one training run from a TrainConfig to a run directory.
+
+The run directory holds config.json, checkpoint.npz (full state after each
+epoch, atomic), logs/ (TensorBoard), history.json, metrics.json, best.keras
+(with a validation fold), final.keras and a PNG of the final evaluation.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+from erann_tf.atomic import atomic_path, write_json
+from erann_tf.data import sources
+from erann_tf.data.loader import ClipLoader
+from erann_tf.data.pipeline import steps_per_epoch, training_dataset
+from erann_tf.models import ERANN, parse_preset
+from erann_tf.training import evaluation
+from erann_tf.training.augmented import AugmentedTrainer
+from erann_tf.training.callbacks import EpochEnd, ema_weights
+from erann_tf.training.checkpoint import load_state, save_state
+from erann_tf.training.optimizers import EMAAdam
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.schedules import OneCycle
+
+PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+LAYOUTS = ("esc50", "esc10", "ravdess", "fsdd", "audioset", "folders", "manifest")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training run. None means "the recipe's value".
+
+    Example:
+    >>> config = TrainConfig(recipe="fsdd", data="../shared/data/fsdd", output="runs/x")
+    >>> config.resolved().crop_seconds
+    1.0
+    """
+
+    recipe: str
+    data: str
+    output: str
+    model: str = None  # preset name (sets tm and width)
+    tm: int = None
+    width: int = None
+    fold: str = None  # held out for validation; None trains on everything
+    epochs: int = None
+    init_from: str = None  # a .keras model to fine-tune (its head is replaced)
+    on_bad_file: str = "error"
+    seed: int = 0
+    precision: str = "fp32"
+    layout: str = None  # read the data as this layout instead of the recipe's
+    batch_size: int = None
+    learning_rate: float = None
+    crop_seconds: float = None
+    mixup_alpha: float = None
+    time_mask: int = None
+    freq_mask: int = None
+    max_clips: int = None  # use N clips spread evenly over the data (quick experiments, tests)
+    transport: str = "tfdata"  # or "pydataset" (no TensorFlow needed)
+    cache: bool = True
+    deterministic: bool = False  # TF op determinism, for bit-exact resume
+
+    def resolved(self):
+        """The effective settings: this config over its recipe (a Settings)."""
+        recipe = get_recipe(self.recipe)
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision={self.precision!r} is not allowed; use {', '.join(PRECISIONS)}"
+            )
+        if self.transport not in ("tfdata", "pydataset"):
+            raise ValueError(
+                f"transport={self.transport!r} is not allowed; use tfdata or pydataset"
+            )
+        if self.layout is not None and self.layout not in LAYOUTS:
+            raise ValueError(f"layout={self.layout!r} is not allowed; use {', '.join(LAYOUTS)}")
+        if self.model and (self.tm or self.width):
+            raise ValueError("give either --model or --tm/--width, not both")
+        preset = parse_preset(self.model or recipe.model)
+        pick = lambda value, default: default if value is None else value  # noqa: E731
+        finetune = self.init_from is not None
+        settings = Settings(
+            recipe=recipe,
+            tm=pick(self.tm, preset.tm),
+            width=pick(self.width, preset.width),
+            epochs=pick(self.epochs, recipe.epochs),
+            batch_size=pick(self.batch_size, recipe.batch_size),
+            learning_rate=pick(
+                self.learning_rate,
+                recipe.finetune_learning_rate if finetune else recipe.learning_rate,
+            ),
+            crop_seconds=pick(self.crop_seconds, recipe.crop_seconds),
+            mixup_alpha=pick(self.mixup_alpha, recipe.mixup_alpha),
+            time_mask=pick(self.time_mask, recipe.time_mask),
+            freq_mask=pick(self.freq_mask, recipe.freq_mask),
+        )
+        for name in ("epochs", "batch_size"):
+            if getattr(settings, name) < 1:
+                raise ValueError(
+                    f"{name}={getattr(settings, name)} is not allowed; it must be >= 1"
+                )
+        if not settings.learning_rate > 0 or not settings.crop_seconds > 0:
+            raise ValueError("learning_rate and crop_seconds must be > 0")
+        return settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """A TrainConfig's effective values."""
+
+    recipe: object
+    tm: int
+    width: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    crop_seconds: float
+    mixup_alpha: float
+    time_mask: int
+    freq_mask: int
+
+
+class RunDir:
+    """Paths and atomic writes of one run directory."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.config = os.path.join(self.path, "config.json")
+        self.checkpoint = os.path.join(self.path, "checkpoint.npz")
+        self.logs = os.path.join(self.path, "logs")
+
+    def create(self, config):
+        if os.path.exists(self.config):
+            raise FileExistsError(
+                f"{self.path}: a run exists here; use --resume or another --output"
+            )
+        os.makedirs(self.path, exist_ok=True)
+        write_json(self.config, dataclasses.asdict(config))
+
+    def load_config(self):
+        if not os.path.isfile(self.config):
+            raise FileNotFoundError(f"{self.path}: no config.json to resume from")
+        with open(self.config, encoding="utf-8") as handle:
+            return TrainConfig(**json.load(handle))
+
+    def history(self):
+        path = os.path.join(self.path, "history.json")
+        if not os.path.isfile(path):
+            return []
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def write_history(self, history):
+        write_json(os.path.join(self.path, "history.json"), history)
+
+    def save_model(self, model, name):
+        with atomic_path(os.path.join(self.path, name)) as tmp:
+            model.save(tmp)
+
+
+def read_clips(layout, data):
+    """The ClipSet of `data` read as `layout` (a recipe's source or generic).
+
+    Example:
+    >>> len(read_clips("esc10", "../shared/data/esc10"))
+    320
+    """
+    if layout == "audioset":
+        return _read_audioset_folder(data)
+    if layout == "manifest":
+        return sources.read_manifest(data)
+    readers = {
+        "esc50": sources.read_esc50,
+        "esc10": sources.read_esc10,
+        "ravdess": sources.read_ravdess,
+        "fsdd": sources.read_fsdd,
+        "folders": sources.read_folders,
+    }
+    return readers[layout](data)
+
+
+def _read_audioset_folder(data):
+    """DIR with class_labels_indices.csv, *_segments.csv and the clips in DIR/audio."""
+    names = (
+        sorted(n for n in os.listdir(data) if n.endswith("segments.csv"))
+        if os.path.isdir(data)
+        else []
+    )
+    if not names:
+        raise sources.SourceError(f"{data}: no *segments.csv files (AudioSet layout)")
+    audio = os.path.join(data, "audio") if os.path.isdir(os.path.join(data, "audio")) else data
+    classes = os.path.join(data, "class_labels_indices.csv")
+    parts = [sources.read_audioset(os.path.join(data, n), audio, classes) for n in names]
+    return dataclasses.replace(
+        parts[0], clips=sum((p.clips for p in parts), ()), missing=sum(p.missing for p in parts)
+    )
+
+
+def build_model(settings, num_classes, init_from=None, seed=0):
+    """A fresh ERANN for the recipe, or `init_from` with a new head when its
+    classes differ (fine-tuning: nothing is frozen)."""
+    recipe = settings.recipe
+    model = ERANN(
+        tm=settings.tm,
+        width=settings.width,
+        num_classes=num_classes,
+        activation=recipe.activation,
+        time_mask=settings.time_mask,
+        freq_mask=settings.freq_mask,
+        pitch_shift=recipe.pitch_shift,
+        seed=seed,
+    )
+    if init_from is None:
+        return model
+    source = keras.models.load_model(init_from)
+    if (source.tm, source.width) != (settings.tm, settings.width):
+        raise ValueError(
+            f"{init_from}: tm={source.tm}, width={source.width} differ from the run's "
+            f"tm={settings.tm}, width={settings.width}; give --tm/--width to match"
+        )
+    head = {"fc2", "scores"} if source.num_classes != num_classes else {"scores"}
+    for layer in model.layers:
+        if layer.name not in head and layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+    return model
+
+
+def train(config, resume=False, progress=True):
+    """Runs (or resumes) one training run; returns its metrics dict.
+
+    Example:
+        config = TrainConfig(recipe="esc10", data="../shared/data/esc10", fold="4", output="runs/a")
+        metrics = train(config)
+    """
+    run = RunDir(config.output)
+    if resume:
+        config = run.load_config()
+    settings = config.resolved()  # check everything before touching the disk
+    if not resume:
+        run.create(config)
+    started = time.time()
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    keras.mixed_precision.set_global_policy(PRECISIONS[config.precision])
+    recipe = settings.recipe
+
+    clips = read_clips(config.layout or recipe.source, config.data)
+    if config.max_clips:
+        clips = clips.subset(config.max_clips)
+    train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
+    window = max(recipe.window_seconds, settings.crop_seconds)
+    loader = ClipLoader(train_clips, window, cache=config.cache, on_bad_file=config.on_bad_file)
+    loader.scan(progress)
+    val_loader = None
+    if val_clips is not None:
+        val_loader = ClipLoader(val_clips, None, cache=config.cache, on_bad_file=config.on_bad_file)
+        val_loader.scan(progress)
+        val_loader.bad_files = loader.bad_files  # one report
+        loader.bad_files.entries.extend(val_loader.bad_files.entries)
+
+    model = build_model(settings, len(clips.classes), config.init_from, config.seed)
+    trainer = compile_trainer(
+        model, settings, steps_per_epoch(loader, settings.batch_size), config.seed
+    )
+    history, first_epoch = [], 0
+    if resume and os.path.isfile(run.checkpoint):
+        first_epoch, history = (
+            load_state(run.checkpoint, trainer),
+            run.history()[: load_state(run.checkpoint, trainer)],
+        )
+    callbacks = [EpochEnd(run, model, val_loader, recipe.multi_label, loader.bad_files, history)]
+    if keras.backend.backend() == "tensorflow":
+        callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
+    if first_epoch < settings.epochs:
+        trainer.fit(
+            _dataset(config, loader, settings, first_epoch),
+            epochs=settings.epochs,
+            initial_epoch=first_epoch,
+            steps_per_epoch=steps_per_epoch(loader, settings.batch_size),
+            callbacks=callbacks,
+            verbose=1 if progress else 0,
+        )
+    return _finish(run, config, settings, trainer, model, loader, val_loader, history, started)
+
+
+def compile_trainer(model, settings, steps, seed):
+    """The AugmentedTrainer with Adam (EMA of the weights), the recipe's loss,
+    schedule and metric, its optimizer variables created."""
+    recipe = settings.recipe
+    learning_rate = settings.learning_rate
+    if recipe.schedule == "one_cycle":
+        learning_rate = OneCycle(learning_rate, total_steps=steps * settings.epochs)
+    optimizer = EMAAdam(learning_rate, ema_momentum=recipe.ema_decay)
+    trainer = AugmentedTrainer(
+        model, int(settings.crop_seconds * 44100), settings.mixup_alpha, seed=seed
+    )
+    if recipe.multi_label:
+        loss, metrics = (
+            keras.losses.BinaryCrossentropy(),
+            [keras.metrics.AUC(name="auc", multi_label=True)],
+        )
+    else:
+        loss, metrics = (
+            keras.losses.CategoricalCrossentropy(),
+            [keras.metrics.CategoricalAccuracy(name="accuracy")],
+        )
+    # jit_compile=False: TF's default oneDNN CPU kernels (DESIGN.md §4); JAX always compiles.
+    trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=False)
+    trainer.optimizer.build(trainer.trainable_variables)
+    return trainer
+
+
+def _dataset(config, loader, settings, first_epoch):
+    balanced = settings.recipe.balanced
+    if config.transport == "pydataset":
+        from erann_tf.data.pydataset import ClipPyDataset
+
+        return ClipPyDataset(loader, settings.batch_size, config.seed, first_epoch, balanced)
+    return training_dataset(
+        loader, settings.batch_size, config.seed, first_epoch, settings.epochs, balanced
+    )
+
+
+def _finish(run, config, settings, trainer, model, loader, val_loader, history, started):
+    with ema_weights(trainer.optimizer, model):
+        run.save_model(model, "final.keras")
+        final = (
+            evaluation.evaluate(model, val_loader, settings.recipe.multi_label)
+            if val_loader
+            else None
+        )
+    if final is not None:
+        evaluation.plot(final, loader.class_names, os.path.join(run.path, "evaluation.png"))
+    save_state(run.checkpoint, trainer, settings.epochs)
+    result = {
+        "recipe": settings.recipe.name,
+        "tm": settings.tm,
+        "width": settings.width,
+        "fold": config.fold,
+        "train_clips": len(loader),
+        "validation_clips": len(val_loader) if val_loader else 0,
+        "classes": list(loader.class_names),
+        "missing_clips": loader.clips.missing,
+        "bad_files": [reason for _, reason in loader.bad_files.entries],
+        "epochs": settings.epochs,
+        "seconds": round(time.time() - started, 1),
+        "history": history,
+        "validation": final,
+        "backend": keras.backend.backend(),
+    }
+    write_json(os.path.join(run.path, "metrics.json"), result)
+    return result
