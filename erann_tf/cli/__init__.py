@@ -8,9 +8,9 @@ import argparse
 import os
 import sys
 
-from erann_tf.cli import summary
+from erann_tf.cli import cv, evaluate, summary, train
 
-VERBS = (summary,)
+VERBS = (summary, train, evaluate, cv)
 
 
 def build_parser():
@@ -29,13 +29,16 @@ def main(argv=None):
     Example (shell):
         $ erann summary ERANN-8x4-5 --json
     """
+    _import_keras_quietly()  # first: registering the verbs imports Keras too
     args = build_parser().parse_args(argv)
-    _import_keras_quietly()
     try:
         return args.run(args) or 0
     except (ValueError, OSError) as error:
         print(f"erann {args.verb}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"erann {args.verb}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _import_keras_quietly():

@@ -54,14 +54,9 @@ def frame_gain_db(waveform):
 
 
 def spl_mixup(waveform, targets, alpha=1.0, seed=None):
-    """Mixup that respects sound pressure level (Tokozume et al.), DESIGN.md §3.
-
-    Each clip x1 is mixed with a random partner x2 of the batch with r ~
-    Beta(alpha, alpha) and gains G1, G2 (`frame_gain_db`):
-    p = 1 / (1 + 10^((G1 - G2) / 20) * (1 - r) / r),
-    mixed = (p x1 + (1 - p) x2) / sqrt(p^2 + (1 - p)^2),
-    target = r y1 + (1 - r) y2. G1 - G2 is clipped to [-100, 100] dB and r to
-    [1e-6, 1 - 1e-6], so silent clips give finite numbers.
+    """Mixup that respects sound pressure level (Tokozume et al.), DESIGN.md §3:
+    each clip is mixed by `mix_pair` with a random partner of the batch and
+    r ~ Beta(alpha, alpha).
 
     Example:
     >>> import numpy as np
@@ -72,14 +67,30 @@ def spl_mixup(waveform, targets, alpha=1.0, seed=None):
     """
     batch = ops.shape(waveform)[0]
     partner = keras.random.shuffle(ops.arange(batch), seed=seed)
-    other, other_targets = ops.take(waveform, partner, axis=0), ops.take(targets, partner, axis=0)
     r = keras.random.beta((batch,), alpha, alpha, seed=seed)
-    r = ops.clip(r, 1e-6, 1.0 - 1e-6)
-    difference = ops.clip(frame_gain_db(waveform) - frame_gain_db(other), -100.0, 100.0)
-    p = 1.0 / (1.0 + ops.power(10.0, difference / 20.0) * (1.0 - r) / r)
-    p_wave = p[:, None]
-    mixed = (p_wave * waveform + (1.0 - p_wave) * other) / ops.sqrt(
-        ops.square(p_wave) + ops.square(1.0 - p_wave)
-    )
-    r_target = ops.cast(r, targets.dtype)[:, None]
-    return mixed, r_target * targets + (1.0 - r_target) * other_targets
+    other, other_targets = ops.take(waveform, partner, axis=0), ops.take(targets, partner, axis=0)
+    return mix_pair(waveform, other, targets, other_targets, r)
+
+
+def mix_pair(x1, x2, y1, y2, r):
+    """SPL-aware mix of clips x1 and x2 (batch, samples) with ratios r (batch,).
+
+    With gains G1, G2 (`frame_gain_db`):
+    p = 1 / (1 + 10^((G1 - G2) / 20) * (1 - r) / r),
+    mixed = (p x1 + (1 - p) x2) / sqrt(p^2 + (1 - p)^2),
+    target = r y1 + (1 - r) y2. G1 - G2 is clipped to [-100, 100] dB and r to
+    [1e-6, 1 - 1e-6], so silent clips give finite numbers.
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.ones((1, 4096), "float32")
+    >>> mixed, _ = mix_pair(x, x, np.eye(1), np.eye(1), np.array([0.5]))
+    >>> round(float(np.asarray(mixed)[0, 0]), 4)
+    1.4142
+    """
+    r = ops.clip(ops.cast(r, "float32"), 1e-6, 1.0 - 1e-6)
+    difference = ops.clip(frame_gain_db(x1) - frame_gain_db(x2), -100.0, 100.0)
+    p = (1.0 / (1.0 + ops.power(10.0, difference / 20.0) * (1.0 - r) / r))[:, None]
+    mixed = (p * x1 + (1.0 - p) * x2) / ops.sqrt(ops.square(p) + ops.square(1.0 - p))
+    r_target = ops.cast(r, y1.dtype)[:, None]
+    return mixed, r_target * y1 + (1.0 - r_target) * y2

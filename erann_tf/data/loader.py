@@ -92,8 +92,14 @@ class ClipLoader:
         indices = range(len(self.clips))
         with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
             results = pool.map(self._check, indices)
-            bar = tqdm.tqdm(results, total=len(self.clips), desc="decoding", unit="clip",
-                            disable=not progress, leave=False)  # fmt: skip
+            bar = tqdm.tqdm(
+                results,
+                total=len(self.clips),
+                desc="decoding",
+                unit="clip",
+                disable=not progress,
+                leave=False,
+            )
             good = [index for index, error in zip(indices, bar, strict=True) if error is None]
         self.good = np.array(good, dtype=np.int64)
         if not len(self.good):

@@ -18,8 +18,14 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     (0.001, 1e-07)
     """
 
-    def __init__(self, max_learning_rate, total_steps, warmup_fraction=0.3, div_factor=25.0,
-                 final_div_factor=1e4):  # fmt: skip
+    def __init__(
+        self,
+        max_learning_rate,
+        total_steps,
+        warmup_fraction=0.3,
+        div_factor=25.0,
+        final_div_factor=1e4,
+    ):
         self.max_learning_rate = float(max_learning_rate)
         self.total_steps = int(total_steps)
         self.warmup_fraction = float(warmup_fraction)

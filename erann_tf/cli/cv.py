@@ -1,0 +1,63 @@
+"""`erann cv`: k-fold cross-validation over the recipe's official folds."""
+
+import dataclasses
+import json
+import os
+
+HELP = "k-fold cross-validation with the dataset's official folds"
+
+
+def register(subparsers):
+    from erann_tf.cli.train import add_training_arguments
+
+    parser = subparsers.add_parser("cv", help=HELP, description=HELP + ".")
+    add_training_arguments(parser)
+    parser.add_argument("--output", default="runs/cv", help="one run directory per fold under it")
+    parser.add_argument("--folds", help="comma-separated folds to run (default: all)")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    import numpy as np
+
+    from erann_tf.atomic import write_json
+    from erann_tf.cli.train import config_from_args
+    from erann_tf.training.evaluation import headline
+    from erann_tf.training.trainer import RunDir, read_clips, train
+
+    config = config_from_args(args, None, args.output)
+    settings = config.resolved()
+    folds = read_clips(config.layout or settings.recipe.source, config.data).folds()
+    if args.folds:
+        unknown = sorted(set(args.folds.split(",")) - set(folds))
+        if unknown:
+            raise ValueError(f"--folds {','.join(unknown)} do not exist; folds: {', '.join(folds)}")
+        folds = tuple(f for f in folds if f in args.folds.split(","))
+    if len(folds) < 2:
+        raise ValueError(
+            f"{config.data} has {len(folds)} fold(s); cross-validation needs two or more"
+        )
+    scores = {}
+    for fold in folds:
+        output = os.path.join(args.output, f"fold-{fold}")
+        done = os.path.join(output, "metrics.json")
+        if os.path.isfile(done):  # finished earlier: an interrupted CV resumes here
+            with open(done, encoding="utf-8") as handle:
+                result = json.load(handle)
+        else:
+            print(f"== fold {fold} of {', '.join(folds)}")
+            fold_config = dataclasses.replace(config, fold=fold, output=output)
+            result = train(fold_config, resume=os.path.isfile(RunDir(output).config))
+        scores[fold] = headline(result["validation"])
+    values = np.array(list(scores.values()))
+    summary = {
+        "recipe": settings.recipe.name,
+        "tm": settings.tm,
+        "width": settings.width,
+        "folds": scores,
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+    }
+    write_json(os.path.join(args.output, "cv.json"), summary)
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,114 @@
+"""`erann train`: train an ERANN with one of the paper's recipes."""
+
+import json
+import os
+import time
+
+HELP = "train an ERANN with one of the paper's recipes"
+
+
+def add_training_arguments(parser):
+    """Flags shared by `erann train` and `erann cv`."""
+    from erann_tf.training.recipes import RECIPES
+    from erann_tf.training.trainer import LAYOUTS, PRECISIONS
+
+    parser.add_argument(
+        "--recipe", choices=sorted(RECIPES), help="the paper's recipe (sets t_c, LR, loss)"
+    )
+    parser.add_argument("--data", help="dataset folder (or a CSV manifest with --layout manifest)")
+    parser.add_argument(
+        "--layout", choices=LAYOUTS, help="read --data as this layout (default: the recipe's)"
+    )
+    parser.add_argument("--model", help="preset name, e.g. ERANN-4x2-3 (sets tm and width)")
+    parser.add_argument("--tm", type=int, help="decreasing-temporal-size parameter: 1, 2, 4, 8, 16")
+    parser.add_argument("--width", type=int, help="width multiplier W >= 1")
+    parser.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
+    parser.add_argument("--init-from", help="a .keras model to fine-tune; its head is replaced")
+    parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
+    parser.add_argument("--batch-size", type=int, help="default 32")
+    parser.add_argument("--learning-rate", type=float, help="default: the recipe's")
+    parser.add_argument("--crop-seconds", type=float, help="t_c (default: the recipe's)")
+    parser.add_argument("--mixup-alpha", type=float, help="0 turns SPL mixup off")
+    parser.add_argument("--time-mask", type=int, help="largest SpecAugment time mask in frames")
+    parser.add_argument("--freq-mask", type=int, help="largest SpecAugment frequency mask in bins")
+    parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument("--transport", choices=("tfdata", "pydataset"), default="tfdata")
+    parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
+    parser.add_argument("--deterministic", action="store_true", help="TF op determinism")
+
+
+def config_from_args(args, fold, output):
+    from erann_tf.training.trainer import TrainConfig
+
+    for flag in ("recipe", "data"):
+        if getattr(args, flag) is None:
+            raise ValueError(f"--{flag} is required")
+    return TrainConfig(
+        recipe=args.recipe,
+        data=args.data,
+        output=output,
+        model=args.model,
+        tm=args.tm,
+        width=args.width,
+        fold=fold,
+        epochs=args.epochs,
+        init_from=args.init_from,
+        on_bad_file=args.on_bad_file,
+        seed=args.seed,
+        precision=args.precision,
+        layout=args.layout,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        crop_seconds=args.crop_seconds,
+        mixup_alpha=args.mixup_alpha,
+        time_mask=args.time_mask,
+        freq_mask=args.freq_mask,
+        max_clips=args.max_clips,
+        transport=args.transport,
+        cache=not args.no_cache,
+        deterministic=args.deterministic,
+    )
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("train", help=HELP, description=HELP + ".")
+    add_training_arguments(parser)
+    parser.add_argument("--fold", help="hold this fold out for validation (default: train on all)")
+    parser.add_argument("--output", help="run directory (default: runs/RECIPE-TIME)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from erann_tf.training.trainer import train
+
+    if args.resume:
+        if not args.output:
+            raise ValueError("--resume needs --output RUN_DIR")
+        result = train(_stub_config(args.output), resume=True)
+    else:
+        output = args.output or os.path.join(
+            "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        result = train(config_from_args(args, args.fold, output))
+    _print_result(result, args.output or output)
+    return 0
+
+
+def _stub_config(output):
+    from erann_tf.training.trainer import TrainConfig
+
+    return TrainConfig(recipe="", data="", output=output)  # replaced by the run's config.json
+
+
+def _print_result(result, output):
+    summary = {k: result[k] for k in ("recipe", "tm", "width", "fold", "train_clips", "seconds")}
+    if result["validation"]:
+        from erann_tf.training.evaluation import headline
+
+        summary["validation"] = headline(result["validation"])
+    summary["skipped_files"] = len(result["bad_files"])
+    print(json.dumps(summary))
+    print(f"run directory: {output}")

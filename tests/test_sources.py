@@ -1,0 +1,158 @@
+import collections
+import csv
+import os
+
+import numpy as np
+import pytest
+import soundfile
+
+from erann_tf.data import sources
+from erann_tf.data.audio import load_audio
+
+
+def _counts(clips, key):
+    return collections.Counter(key(c) for c in clips.clips)
+
+
+def test_esc10_labels_and_folds(shared):
+    clips = sources.read_esc10(shared / "data" / "esc10")
+    assert len(clips) == 320 and clips.classes == sources.ESC10_CATEGORIES
+    assert set(_counts(clips, lambda c: c.labels[0]).values()) == {32}
+    assert _counts(clips, lambda c: c.fold) == {"1": 80, "2": 80, "3": 80, "4": 80}
+    assert clips.targets().sum(axis=0).tolist() == [32.0] * 10
+
+
+def test_esc50_csv_rows(shared):
+    clips = sources.read_esc50(shared / "data" / "esc50")
+    assert len(clips) == 320 and len(clips.classes) == 50
+    labels = _counts(clips, lambda c: c.labels[0])
+    assert set(labels) == set(sources.ESC10_CATEGORIES) and set(labels.values()) == {32}
+    assert _counts(clips, lambda c: c.fold) == {"1": 80, "2": 80, "3": 80, "4": 80}
+
+
+def _esc10_ogg(shared, stem):
+    for folder in (shared / "data" / "esc10").iterdir():
+        if folder.is_dir() and (folder / f"{stem}.ogg").exists():
+            return folder / f"{stem}.ogg"
+    raise AssertionError(stem)
+
+
+def test_esc50_current_release_layout(shared, tmp_path):
+    """audio/*.wav + meta/esc50.csv, made by decoding a few shared Ogg clips."""
+    with open(shared / "data" / "esc50" / "meta" / "esc50.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    picked = [row for row in rows if row["fold"] in "12"][::20]
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "meta").mkdir()
+    for row in picked:
+        wave = load_audio(_esc10_ogg(shared, row["filename"].rsplit("-", 1)[0]))
+        soundfile.write(tmp_path / "audio" / row["filename"], wave, 44100, subtype="PCM_16")
+    with open(tmp_path / "meta" / "esc50.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(picked)
+    clips = sources.read_esc50(tmp_path)
+    assert len(clips) == len(picked) == 8
+    for clip, row in zip(clips.clips, picked, strict=True):
+        assert clip.labels == (row["category"],) and clip.fold == row["fold"]
+        assert load_audio(clip.path).shape[0] > 44100
+
+
+def test_esc50_original_release_layout(shared, tmp_path):
+    """Class folders "101 - Dog" .. "510 - Hand saw"; the fold is the first character."""
+    for number, esc10_folder in [
+        (101, "001 - Dog bark"),
+        (201, "002 - Rain"),
+        (102, "009 - Rooster"),
+    ]:
+        target = tmp_path / f"{number} - Name"
+        target.mkdir()
+        for ogg in sorted((shared / "data" / "esc10" / esc10_folder).glob("*.ogg"))[:5]:
+            os.symlink(ogg, target / ogg.name)
+    clips = sources.read_esc50(tmp_path)
+    assert _counts(clips, lambda c: c.labels[0]) == {"dog": 5, "rain": 5, "rooster": 5}
+    assert all(c.fold == os.path.basename(c.path)[0] for c in clips.clips)
+    (tmp_path / "999 - Nothing").mkdir()
+    with pytest.raises(sources.SourceError, match="999 - Nothing: not an ESC-50 class folder"):
+        sources.read_esc50(tmp_path)
+
+
+def test_ravdess_labels_and_actor_folds(shared):
+    clips = sources.read_ravdess(shared / "data" / "ravdess")
+    assert len(clips) == 960
+    labels = _counts(clips, lambda c: c.labels[0])
+    assert labels["neutral"] == 64 and all(labels[e] == 128 for e in sources.RAVDESS_EMOTIONS[1:])
+    assert _counts(clips, lambda c: c.fold) == {"1": 240, "2": 240, "3": 240, "4": 240}
+    actors_by_fold = collections.defaultdict(set)
+    for clip in clips.clips:
+        actors_by_fold[clip.fold].add(os.path.basename(clip.path)[-6:-4])
+    assert sum(len(a) for a in actors_by_fold.values()) == 16  # no actor in two folds
+
+
+def test_fsdd_labels_speakers_and_split(shared):
+    clips = sources.read_fsdd(shared / "data" / "fsdd")
+    assert len(clips) == 2700 and clips.classes == sources.FSDD_DIGITS
+    assert set(_counts(clips, lambda c: c.labels[0]).values()) == {270}
+    assert set(_counts(clips, lambda c: c.fold).values()) == {450} and len(clips.folds()) == 6
+    assert {sources.fsdd_split(c) for c in clips.clips} == {"train"}  # index 0-4 is held back
+    train, held = clips.split("theo")
+    assert len(held) == 450 and len(train) == 2250
+
+
+def test_audioset_segments_and_missing_clips(shared, tmp_path):
+    audioset = shared / "data" / "audioset"
+    rows = [row for row in csv.reader(open(audioset / "unbalanced_train_segments_head.csv"),
+                                      skipinitialspace=True) if row and not row[0].startswith("#")]  # fmt: skip
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for i, row in enumerate(rows[:6]):  # clips made here; half named Y{YTID}
+        name = f"Y{row[0]}.flac" if i % 2 else f"{row[0]}.flac"
+        soundfile.write(audio / name, 0.1 * np.sin(np.arange(8000) * (i + 1) / 20), 16000)
+    clips = sources.read_audioset(audioset / "unbalanced_train_segments_head.csv", audio,
+                                  audioset / "class_labels_indices.csv")  # fmt: skip
+    assert clips.multi_label and len(clips.classes) == 527
+    assert len(clips) == 6 and clips.missing == len(rows) - 6
+    names = {row[1]: row[2] for row in csv.reader(open(audioset / "class_labels_indices.csv"))}
+    for clip, row in zip(clips.clips, rows, strict=False):
+        assert clip.labels == tuple(names[m] for m in row[3].split(","))
+    targets = clips.targets()
+    assert targets.shape == (6, 527) and (targets.sum(axis=1) >= 1).all()
+
+
+def test_audioset_unknown_label(shared, tmp_path):
+    bad = tmp_path / "bad_segments.csv"
+    bad.write_text("# a\n# b\n# YTID, start_seconds, end_seconds, positive_labels\n"
+                   'abc, 0.0, 10.0, "/m/not_a_class"\n')  # fmt: skip
+    with pytest.raises(sources.SourceError, match="unknown label '/m/not_a_class'"):
+        sources.read_audioset(
+            bad, tmp_path, shared / "data" / "audioset" / "class_labels_indices.csv"
+        )
+
+
+def test_generic_folders_and_manifest(shared, tmp_path):
+    recordings = sorted((shared / "data" / "fsdd" / "recordings").glob("*.wav"))
+    for name, pick in [("zero", "0_"), ("one", "1_")]:
+        (tmp_path / "sounds" / name).mkdir(parents=True)
+        for path in [p for p in recordings if p.name.startswith(pick)][:3]:
+            os.symlink(path, tmp_path / "sounds" / name / path.name)
+    clips = sources.read_folders(tmp_path / "sounds")
+    assert clips.classes == ("one", "zero") and len(clips) == 6 and clips.folds() == ("all",)
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("path,label,fold\n" + "".join(
+        f"sounds/zero/{p.name},zero;speech,{i % 2}\n" for i, p in enumerate(sorted((tmp_path / "sounds" / "zero").iterdir()))
+    ))  # fmt: skip
+    listed = sources.read_manifest(manifest)
+    assert (
+        listed.multi_label and listed.classes == ("speech", "zero") and listed.folds() == ("0", "1")
+    )
+    assert all(os.path.isfile(c.path) for c in listed.clips)
+
+
+def test_unknown_label_and_missing_fold():
+    clips = sources.ClipSet((sources.Clip("a.wav", ("dgo",), "1"),), ("dog", "cat"))
+    with pytest.raises(
+        sources.SourceError, match="a.wav: unknown label 'dgo'; known labels: dog, cat"
+    ):
+        clips.targets()
+    with pytest.raises(sources.SourceError, match="fold '7' does not exist; folds: 1"):
+        clips.split(7)
