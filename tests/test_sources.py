@@ -101,15 +101,15 @@ def test_fsdd_labels_speakers_and_split(shared):
 
 def test_audioset_segments_and_missing_clips(shared, tmp_path):
     audioset = shared / "data" / "audioset"
-    rows = [row for row in csv.reader(open(audioset / "unbalanced_train_segments_head.csv"),
-                                      skipinitialspace=True) if row and not row[0].startswith("#")]  # fmt: skip
+    with open(audioset / "unbalanced_train_segments_head.csv", newline="") as handle:
+        rows = [r for r in csv.reader(handle, skipinitialspace=True) if r and r[0][0] != "#"]
     audio = tmp_path / "audio"
     audio.mkdir()
     for i, row in enumerate(rows[:6]):  # clips made here; half named Y{YTID}
         name = f"Y{row[0]}.flac" if i % 2 else f"{row[0]}.flac"
         soundfile.write(audio / name, 0.1 * np.sin(np.arange(8000) * (i + 1) / 20), 16000)
-    clips = sources.read_audioset(audioset / "unbalanced_train_segments_head.csv", audio,
-                                  audioset / "class_labels_indices.csv")  # fmt: skip
+    segments, classes = "unbalanced_train_segments_head.csv", "class_labels_indices.csv"
+    clips = sources.read_audioset(audioset / segments, audio, audioset / classes)
     assert clips.multi_label and len(clips.classes) == 527
     assert len(clips) == 6 and clips.missing == len(rows) - 6
     names = {row[1]: row[2] for row in csv.reader(open(audioset / "class_labels_indices.csv"))}
@@ -121,8 +121,8 @@ def test_audioset_segments_and_missing_clips(shared, tmp_path):
 
 def test_audioset_unknown_label(shared, tmp_path):
     bad = tmp_path / "bad_segments.csv"
-    bad.write_text("# a\n# b\n# YTID, start_seconds, end_seconds, positive_labels\n"
-                   'abc, 0.0, 10.0, "/m/not_a_class"\n')  # fmt: skip
+    header = "# a\n# b\n# YTID, start_seconds, end_seconds, positive_labels\n"
+    bad.write_text(header + 'abc, 0.0, 10.0, "/m/not_a_class"\n')
     with pytest.raises(sources.SourceError, match="unknown label '/m/not_a_class'"):
         sources.read_audioset(
             bad, tmp_path, shared / "data" / "audioset" / "class_labels_indices.csv"
@@ -138,9 +138,9 @@ def test_generic_folders_and_manifest(shared, tmp_path):
     clips = sources.read_folders(tmp_path / "sounds")
     assert clips.classes == ("one", "zero") and len(clips) == 6 and clips.folds() == ("all",)
     manifest = tmp_path / "clips.csv"
-    manifest.write_text("path,label,fold\n" + "".join(
-        f"sounds/zero/{p.name},zero;speech,{i % 2}\n" for i, p in enumerate(sorted((tmp_path / "sounds" / "zero").iterdir()))
-    ))  # fmt: skip
+    zeros = sorted((tmp_path / "sounds" / "zero").iterdir())
+    lines = [f"sounds/zero/{p.name},zero;speech,{i % 2}\n" for i, p in enumerate(zeros)]
+    manifest.write_text("path,label,fold\n" + "".join(lines))
     listed = sources.read_manifest(manifest)
     assert (
         listed.multi_label and listed.classes == ("speech", "zero") and listed.folds() == ("0", "1")

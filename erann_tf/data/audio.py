@@ -1,6 +1,7 @@
 """Decoding audio files to mono float32 at the model's sample rate (DESIGN.md §2)."""
 
 import os
+import re
 
 import numpy as np
 import soundfile
@@ -57,6 +58,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
 
 def _read(path, max_seconds, rng):
     with soundfile.SoundFile(path) as handle:
+        _check_not_truncated(handle)
         frames = handle.frames
         if max_seconds is not None and frames > max_seconds * handle.samplerate:
             window = int(max_seconds * handle.samplerate)
@@ -64,6 +66,18 @@ def _read(path, max_seconds, rng):
             handle.seek(start)
             frames = window
         return handle.read(frames, dtype="float32", always_2d=True), handle.samplerate
+
+
+def _check_not_truncated(handle):
+    # libsndfile quietly shortens a WAV whose data chunk is cut off, and logs
+    # "data : <header size> (should be <real size>)". Compressed formats carry no
+    # promised length: they either fail to decode or end where their data ends.
+    match = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", handle.extra_info, re.MULTILINE)
+    if match and int(match.group(2)) < int(match.group(1)):
+        raise ValueError(
+            f"truncated: the header promises {match.group(1)} bytes of audio, "
+            f"{match.group(2)} are there"
+        )
 
 
 def _first_line(error):

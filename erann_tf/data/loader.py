@@ -47,6 +47,8 @@ class ClipLoader:
         on_bad_file: "error" stops at the first bad file, "skip" leaves it out
             and counts it in `bad_files`.
         workers: decoding threads.
+        bad_files: a BadFiles to record skipped files in (shared between
+            loaders, e.g. training and validation, for one report).
 
     Example:
     >>> from erann_tf.data.sources import read_esc10
@@ -64,6 +66,7 @@ class ClipLoader:
         workers=None,
         cache_max_seconds=60.0,
         sample_rate=SAMPLE_RATE,
+        bad_files=None,
     ):
         if on_bad_file not in BAD_FILE_POLICIES:
             raise ValueError(f"on_bad_file={on_bad_file!r} is not allowed; use 'error' or 'skip'")
@@ -75,7 +78,7 @@ class ClipLoader:
         self.cache_max_seconds = cache_max_seconds
         self.on_bad_file = on_bad_file
         self.workers = workers or min(8, (os.cpu_count() or 1) + 2)
-        self.bad_files = BadFiles()
+        self.bad_files = BadFiles() if bad_files is None else bad_files
         self.good = np.arange(len(clips))
         self._audio = {}
 

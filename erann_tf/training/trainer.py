@@ -14,7 +14,7 @@ import keras
 
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.data import sources
-from erann_tf.data.loader import ClipLoader
+from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.models import ERANN, parse_preset
 from erann_tf.training import evaluation
@@ -131,11 +131,14 @@ class RunDir:
         self.checkpoint = os.path.join(self.path, "checkpoint.npz")
         self.logs = os.path.join(self.path, "logs")
 
-    def create(self, config):
+    def check_free(self):
         if os.path.exists(self.config):
             raise FileExistsError(
                 f"{self.path}: a run exists here; use --resume or another --output"
             )
+
+    def create(self, config):
+        self.check_free()
         os.makedirs(self.path, exist_ok=True)
         write_json(self.config, dataclasses.asdict(config))
 
@@ -239,7 +242,7 @@ def train(config, resume=False, progress=True):
         config = run.load_config()
     settings = config.resolved()  # check everything before touching the disk
     if not resume:
-        run.create(config)
+        run.check_free()
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
@@ -254,16 +257,19 @@ def train(config, resume=False, progress=True):
         clips = clips.subset(config.max_clips)
     train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
     window = max(recipe.window_seconds, settings.crop_seconds)
-    loader = ClipLoader(train_clips, window, cache=config.cache, on_bad_file=config.on_bad_file)
+    bad_files = BadFiles()
+    loader = ClipLoader(train_clips, window, config.cache, config.on_bad_file, bad_files=bad_files)
     loader.scan(progress)
     val_loader = None
     if val_clips is not None:
-        val_loader = ClipLoader(val_clips, None, cache=config.cache, on_bad_file=config.on_bad_file)
+        val_loader = ClipLoader(
+            val_clips, None, config.cache, config.on_bad_file, bad_files=bad_files
+        )
         val_loader.scan(progress)
-        val_loader.bad_files = loader.bad_files  # one report
-        loader.bad_files.entries.extend(val_loader.bad_files.entries)
 
     model = build_model(settings, len(clips.classes), config.init_from, config.seed)
+    if not resume:
+        run.create(config)  # only now: a run that cannot start leaves nothing behind
     trainer = compile_trainer(
         model, settings, steps_per_epoch(loader, settings.batch_size), config.seed
     )

@@ -1,0 +1,110 @@
+"""Every bad-input case: one line naming the file with on_bad_file="error",
+counted and reported with "skip"."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+from erann_tf.data.audio import AudioError
+from erann_tf.data.loader import ClipLoader
+from erann_tf.data.sources import read_manifest
+
+
+def _make_bad_files(folder, shared):
+    """name -> the words its one-line error must contain."""
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    (folder / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt " + rng.bytes(200))
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "notes.wav").write_text("these are meeting notes, not audio\n" * 10)
+    soundfile.write(folder / "whole.wav", rng.uniform(-0.1, 0.1, 8000), 8000)
+    data = (folder / "whole.wav").read_bytes()
+    (folder / "truncated.wav").write_bytes(data[: len(data) // 2])
+    soundfile.write(folder / "nan.wav", np.array([0.1, np.nan] * 2000), 8000, subtype="FLOAT")
+    soundfile.write(folder / "inf.flac", np.zeros(4000), 8000)  # replaced below
+    soundfile.write(folder / "inf.wav", np.array([0.1, np.inf] * 2000), 8000, subtype="FLOAT")
+    (folder / "inf.flac").unlink()
+    soundfile.write(folder / "short.wav", np.full(100, 0.1), 8000)  # 551 samples at 44.1 kHz
+    return {
+        "corrupt.wav": "not a readable audio file",
+        "empty.wav": "not a readable audio file",
+        "notes.wav": "not a readable audio file",
+        "truncated.wav": "truncated",
+        "nan.wav": "NaN or Inf",
+        "inf.wav": "NaN or Inf",
+        "short.wav": "too short; at least 691",
+        "missing.wav": "no such file",
+    }
+
+
+def _manifest(tmp_path, shared, bad_names, good=8):
+    recordings = sorted((shared / "data" / "fsdd" / "recordings").glob("*.wav"))[::300][:good]
+    rows = [f"{p},{p.name[0]},{i % 2}" for i, p in enumerate(recordings)]
+    rows += [f"bad/{name},3,0" for name in bad_names]
+    path = tmp_path / "clips.csv"
+    path.write_text("path,label,fold\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def bad(tmp_path, shared):
+    return _make_bad_files(tmp_path / "bad", shared)
+
+
+def test_each_bad_file_stops_with_one_line_naming_it(tmp_path, shared, bad):
+    for name, words in bad.items():
+        clips = read_manifest(_manifest(tmp_path, shared, [name]))
+        with pytest.raises(AudioError) as error:
+            ClipLoader(clips, 1.0).scan(progress=False)
+        message = str(error.value)
+        assert message.startswith(str(tmp_path / "bad" / name)), message
+        assert words in message and "\n" not in message, message
+
+
+def test_skip_counts_and_reports_every_bad_file(tmp_path, shared, bad):
+    clips = read_manifest(_manifest(tmp_path, shared, list(bad)))
+    loader = ClipLoader(clips, 1.0, on_bad_file="skip").scan(progress=False)
+    assert len(loader) == 8 and len(loader.bad_files) == len(bad)
+    report = loader.bad_files.report()
+    assert report.startswith(f"skipped {len(bad)} bad file(s):")
+    assert all(name in report for name in bad)
+
+
+def test_long_files_are_read_one_window_at_a_time(tmp_path):
+    long = tmp_path / "long.wav"
+    soundfile.write(long, np.zeros(8000 * 130, np.float32) + 0.01, 8000)  # 130 s
+    clips = read_manifest(_write(tmp_path / "m.csv", f"path,label\n{long},x\n"))
+    loader = ClipLoader(clips, window_seconds=2.0).scan(progress=False)
+    assert loader._audio == {}  # too long to cache: never held whole
+    wave, length = loader.window(0, np.random.default_rng(0))
+    assert wave.shape == (88200,) and length == 88200
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def _train(tmp_path, manifest, *flags):
+    command = [sys.executable, "-m", "erann_tf.cli", "train", "--recipe", "fsdd", "--layout",
+               "manifest", "--data", str(manifest), "--tm", "4", "--width", "1", "--epochs", "1",
+               "--batch-size", "4", "--output", str(tmp_path / "run"), *flags]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def test_train_cli_error_and_skip(tmp_path, shared, bad):
+    manifest = _manifest(tmp_path, shared, ["nan.wav", "missing.wav", "empty.wav"])
+    failed = _train(tmp_path, manifest)
+    assert failed.returncode == 2
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("erann train: error: ") and "bad/" in last, failed.stderr[-500:]
+    skipped = _train(tmp_path, manifest, "--on-bad-file", "skip", "--fold", "1")
+    assert skipped.returncode == 0, skipped.stderr[-2000:]
+    assert "skipped 3 bad file(s)" in skipped.stdout
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert len(metrics["bad_files"]) == 3
+    assert all(np.isfinite(epoch["loss"]) for epoch in metrics["history"])
