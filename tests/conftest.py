@@ -30,7 +30,21 @@ def golden(shared):
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     yield
+    keras.mixed_precision.set_global_policy("float32")
     keras.backend.clear_session()
+
+
+@pytest.fixture(scope="session")
+def fsdd_manifest(shared, tmp_path_factory):
+    """A CSV manifest of real FSDD recordings with two folds: fold "heldout"
+    holds recording indices 5-9 of every speaker, fold "train" the rest."""
+    rows = ["path,label,fold"]
+    for path in sorted((shared / "data" / "fsdd" / "recordings").glob("*.wav")):
+        digit, _, index = path.stem.split("_")
+        rows.append(f"{path},{digit},{'heldout' if int(index) < 10 else 'train'}")
+    manifest = tmp_path_factory.mktemp("fsdd") / "manifest.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return manifest
 
 
 def pytest_collection_modifyitems(config, items):

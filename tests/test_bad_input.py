@@ -90,9 +90,29 @@ def _write(path, text):
 
 
 def _train(tmp_path, manifest, *flags):
-    command = [sys.executable, "-m", "erann_tf.cli", "train", "--recipe", "fsdd", "--layout",
-               "manifest", "--data", str(manifest), "--tm", "4", "--width", "1", "--epochs", "1",
-               "--batch-size", "4", "--output", str(tmp_path / "run"), *flags]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "erann_tf.cli",
+        "train",
+        "--recipe",
+        "fsdd",
+        "--layout",
+        "manifest",
+        "--data",
+        str(manifest),
+        "--tm",
+        "4",
+        "--width",
+        "1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--output",
+        str(tmp_path / "run"),
+        *flags,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 

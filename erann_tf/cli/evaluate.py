@@ -16,7 +16,9 @@ def register(subparsers):
     parser.add_argument("--layout", choices=LAYOUTS, help="read --data as this layout")
     parser.add_argument("--fold", help="evaluate on this fold only (default: every clip)")
     parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
-    parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument(
+        "--max-clips", type=int, help="use N clips spread over the data (as in training)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -36,10 +38,10 @@ def run(args):
         raise FileNotFoundError(f"{args.model}: no such model file")
     model = keras.models.load_model(args.model)
     clips = read_clips(args.layout or recipe.source, args.data)
+    if args.max_clips:  # before the fold, as `erann train` does
+        clips = clips.subset(args.max_clips)
     if args.fold is not None:
         clips = clips.split(args.fold)[1]
-    if args.max_clips:
-        clips = clips.subset(args.max_clips)
     if model.output.shape[-1] != len(clips.classes):
         raise ValueError(
             f"{args.model} has {model.output.shape[-1]} outputs; "

@@ -20,6 +20,9 @@ class AugmentedTrainer(keras.Model):
     """
 
     def __init__(self, model, crop_samples, mixup_alpha=1.0, seed=None, **kwargs):
+        # Waveforms stay float32 under mixed precision (bfloat16 keeps 8 bits of
+        # mantissa); the wrapped model applies the policy after its frontend.
+        kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
         self.model = model
         self.crop_samples = int(crop_samples)

@@ -1,0 +1,242 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from erann_tf.training import RECIPES, TrainConfig, train
+from erann_tf.training.evaluation import classification_metrics, tagging_metrics
+from erann_tf.training.optimizers import EMAAdam
+from erann_tf.training.schedules import OneCycle
+
+
+def test_recipes_carry_the_papers_settings():
+    audioset = RECIPES["audioset"]
+    assert (audioset.crop_seconds, audioset.learning_rate, audioset.schedule) == (
+        8.0,
+        1e-3,
+        "one_cycle",
+    )
+    assert audioset.activation == "sigmoid" and audioset.balanced
+    for name, crop in [("esc50", 4.0), ("esc10", 4.0), ("ravdess", 3.0), ("fsdd", 1.0)]:
+        recipe = RECIPES[name]
+        assert recipe.crop_seconds == crop and recipe.activation == "softmax"
+        assert recipe.learning_rate == 2e-4
+    assert RECIPES["esc50"].finetune_learning_rate == 1e-4
+    assert RECIPES["ravdess"].pitch_shift == 2.0 and RECIPES["esc50"].pitch_shift == 0.0
+    assert all(
+        r.batch_size == 32 and r.ema_decay == 0.999 and r.mixup_alpha == 1.0
+        for r in RECIPES.values()
+    )
+    with pytest.raises(AttributeError):
+        audioset.crop_seconds = 4.0  # frozen
+
+
+def test_config_overrides_and_bad_values(fsdd_manifest):
+    config = TrainConfig(recipe="esc50", data="x", output="y", model="ERANN-4x1-4", epochs=3)
+    settings = config.resolved()
+    assert (settings.tm, settings.width, settings.epochs, settings.crop_seconds) == (1, 4, 3, 4.0)
+    assert (
+        TrainConfig(recipe="esc50", data="x", output="y", init_from="m.keras")
+        .resolved()
+        .learning_rate
+        == 1e-4
+    )
+    for kwargs, word in [
+        ({"recipe": "nope"}, "recipe 'nope' is unknown"),
+        ({"precision": "fp8"}, "precision"),
+        ({"layout": "zip"}, "layout"),
+        ({"model": "ERANN-4x1-4", "tm": 2}, "not both"),
+        ({"epochs": 0}, "epochs"),
+    ]:
+        with pytest.raises(ValueError, match=word):
+            TrainConfig(**{"recipe": "fsdd", "data": "x", "output": "y", **kwargs}).resolved()
+
+
+def test_one_cycle_schedule():
+    schedule = OneCycle(1e-3, total_steps=1000)
+    values = np.array([float(schedule(s)) for s in range(0, 1001, 50)])
+    assert values[0] == pytest.approx(4e-5) and values.max() == pytest.approx(1e-3)
+    assert values[-1] == pytest.approx(1e-7, rel=1e-3) and values.argmax() == 6  # step 300
+    assert OneCycle.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_ema_warms_up():
+    weight = keras.Variable(np.zeros(1, np.float32))
+    optimizer = EMAAdam(0.1, ema_momentum=0.999)
+    optimizer.build([weight])
+    for _ in range(20):
+        optimizer.apply_gradients([(np.full(1, -1.0, np.float32), weight)])
+    average = float(np.asarray(optimizer._model_variables_moving_average[0].value)[0])
+    # Adam moves the weight 0.1 a step; a warmed-up EMA follows it, a plain 0.999 one barely moves.
+    assert 0.5 < average < float(np.asarray(weight.value)[0]) == pytest.approx(2.0, rel=1e-3)
+
+
+def test_tagging_metrics_match_definitions():
+    rng = np.random.default_rng(0)
+    targets = (rng.random((200, 4)) < 0.3).astype(np.float32)
+    scores = np.clip(targets * 0.5 + rng.random((200, 4)) * 0.7, 0, 1)
+    result = tagging_metrics(targets, scores, ["a", "b", "c", "d"])
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    assert result["mAP"] == pytest.approx(average_precision_score(targets, scores, average="macro"))
+    assert result["mean_auc"] == pytest.approx(roc_auc_score(targets, scores, average="macro"))
+    from statistics import NormalDist
+
+    assert result["d_prime"] == pytest.approx(np.sqrt(2) * NormalDist().inv_cdf(result["mean_auc"]))
+    confusion = classification_metrics(
+        np.eye(3)[[0, 1, 2, 2]], np.eye(3)[[0, 2, 2, 2]], list("xyz")
+    )
+    assert confusion["per_class_accuracy"] == {"x": 1.0, "y": 0.0, "z": 1.0}
+
+
+def _tiny(fsdd_manifest, output, **kwargs):
+    settings = dict(
+        recipe="fsdd",
+        data=str(fsdd_manifest),
+        layout="manifest",
+        output=str(output),
+        tm=4,
+        width=1,
+        epochs=1,
+        batch_size=8,
+        max_clips=48,
+        fold="heldout",
+    )
+    return TrainConfig(**{**settings, **kwargs})
+
+
+def test_pydataset_transport_trains_on_any_backend(fsdd_manifest, tmp_path):
+    result = train(_tiny(fsdd_manifest, tmp_path / "run", transport="pydataset"), progress=False)
+    assert np.isfinite(result["history"][0]["loss"]) and result["validation"]["clips"] > 0
+    for name in (
+        "config.json",
+        "checkpoint.npz",
+        "history.json",
+        "metrics.json",
+        "final.keras",
+        "best.keras",
+        "evaluation.png",
+    ):
+        assert (tmp_path / "run" / name).is_file(), name
+    loaded = keras.models.load_model(tmp_path / "run" / "final.keras")
+    assert loaded.output.shape == (None, 10)
+
+
+@pytest.mark.tf_only
+def test_mixed_precision_run(fsdd_manifest, tmp_path):
+    result = train(
+        _tiny(fsdd_manifest, tmp_path / "run", precision="bf16", max_clips=24), progress=False
+    )
+    assert np.isfinite(result["history"][0]["loss"])
+    model = keras.models.load_model(tmp_path / "run" / "final.keras")
+    assert model.get_layer("fc1").compute_dtype == "bfloat16" and model.output.dtype == "float32"
+
+
+def _cli(*args, timeout=900):
+    return subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.tf_only
+def test_evaluate_and_cv_commands(fsdd_manifest, tmp_path):
+    common = ["--recipe", "fsdd", "--layout", "manifest", "--data", str(fsdd_manifest)]
+    tiny = ["--tm", "4", "--width", "1", "--epochs", "1", "--batch-size", "8", "--max-clips", "160"]
+    cv = _cli("cv", *common, *tiny, "--output", str(tmp_path / "cv"))
+    assert cv.returncode == 0, cv.stderr[-2000:]
+    summary = json.loads(cv.stdout.strip().splitlines()[-1])
+    assert set(summary["folds"]) == {"heldout", "train"}
+    assert summary["mean"] == pytest.approx(np.mean(list(summary["folds"].values())))
+    fold_run = tmp_path / "cv" / "fold-heldout"
+    evaluated = _cli(
+        "evaluate",
+        str(fold_run / "final.keras"),
+        *common,
+        "--fold",
+        "heldout",
+        "--max-clips",
+        "160",
+        "--json",
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    result = json.loads(evaluated.stdout)
+    recorded = json.loads((fold_run / "metrics.json").read_text())["validation"]
+    assert (
+        result["accuracy"] == pytest.approx(recorded["accuracy"])
+        and result["clips"] == recorded["clips"]
+    )
+    assert set(result["per_class_accuracy"]) <= set("0123456789")
+
+
+def _final_state(run):
+    with np.load(run / "checkpoint.npz") as saved:
+        return {k: saved[k] for k in saved.files}
+
+
+@pytest.mark.slow
+@pytest.mark.tf_only
+def test_resume_after_kill_gives_the_same_run(fsdd_manifest, tmp_path):
+    """kill -9 in the middle of a run, --resume, and it ends with the weights and
+    metrics of an uninterrupted run with the same seed (op determinism on)."""
+    flags = [
+        "--recipe",
+        "fsdd",
+        "--layout",
+        "manifest",
+        "--data",
+        str(fsdd_manifest),
+        "--fold",
+        "heldout",
+        "--tm",
+        "4",
+        "--width",
+        "1",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "8",
+        "--max-clips",
+        "96",
+        "--seed",
+        "7",
+        "--deterministic",
+    ]
+    whole = _cli("train", *flags, "--output", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr[-2000:]
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "erann_tf.cli", "train", *flags, "--output", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    history = killed / "history.json"
+    deadline = time.time() + 600
+    while time.time() < deadline and not (history.exists() and json.loads(history.read_text())):
+        time.sleep(0.2)
+    time.sleep(1.0)  # into the second epoch
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert len(json.loads(history.read_text())) < 3, "the run finished before it was killed"
+
+    resumed = _cli("train", "--resume", "--output", str(killed))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    expected, actual = _final_state(tmp_path / "whole"), _final_state(killed)
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        np.testing.assert_allclose(actual[key], expected[key], atol=1e-6, err_msg=key)
+    first = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    again = json.loads((killed / "metrics.json").read_text())
+    assert first["validation"] == again["validation"]
+    for a, b in zip(first["history"], again["history"], strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-6) and a["val_score"] == b["val_score"]
