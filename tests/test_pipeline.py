@@ -66,3 +66,15 @@ def test_balanced_order_evens_out_classes():
 def test_batch_larger_than_data_is_refused(loader):
     with pytest.raises(ValueError, match="batch_size=64 is larger than the 40 training clips"):
         steps_per_epoch(loader, 64)
+
+
+def test_evaluation_pads_short_clips_to_the_training_crop_only(loader):
+    crop = 22050  # 0.5 s: some FSDD clips are shorter, some longer
+    lengths = {i: loader.whole(i).shape[0] for i in loader.good}
+    assert min(lengths.values()) < crop < max(lengths.values())
+    for indices, waves in evaluation_batches(loader, batch_size=4, min_samples=crop):
+        for row, index in enumerate(indices):
+            original = loader.whole(index)
+            assert waves.shape[1] == max(len(original), crop)  # long clips stay whole
+            np.testing.assert_array_equal(waves[row, : len(original)], original)
+            assert not waves[row, len(original) :].any()  # silence, as in training

@@ -48,7 +48,8 @@ def run(args):
             f"the data has {len(clips.classes)} classes"
         )
     loader = ClipLoader(clips, on_bad_file=args.on_bad_file).scan(progress=not args.json)
-    result = evaluate(model, loader, recipe.multi_label)
+    crop = args.crop_seconds or recipe.crop_seconds
+    result = evaluate(model, loader, recipe.multi_label, int(crop * 44100))
     result.update({"model": args.model, "fold": args.fold, "skipped_files": len(loader.bad_files)})
     if args.json:
         print(json.dumps(result))

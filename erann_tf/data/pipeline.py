@@ -65,9 +65,13 @@ def steps_per_epoch(loader, batch_size):
     return len(loader) // batch_size
 
 
-def evaluation_batches(loader, batch_size=32):
+def evaluation_batches(loader, batch_size=32, min_samples=0):
     """(clip indices, waveforms) batches of whole clips of exactly equal length
     (length buckets), so no padding changes a clip's pooled statistics.
+
+    A clip shorter than `min_samples` (the training crop t_c) is zero-padded
+    to it, as the training pipeline pads it: the model learned its pooled
+    statistics with that silence in.
 
     Example:
     >>> from erann_tf.data.sources import read_esc10
@@ -81,9 +85,11 @@ def evaluation_batches(loader, batch_size=32):
     """
     by_length = {}
     for index in loader.good:
-        by_length.setdefault(loader.whole(index).shape[0], []).append(index)
+        length = max(loader.whole(index).shape[0], min_samples)
+        by_length.setdefault(length, []).append(index)
     for length in sorted(by_length):
         group = by_length[length]
         for start in range(0, len(group), batch_size):
             indices = group[start : start + batch_size]
-            yield np.array(indices), np.stack([loader.whole(i) for i in indices])
+            waves = [loader.whole(i) for i in indices]
+            yield np.array(indices), np.stack([np.pad(w, (0, length - len(w))) for w in waves])

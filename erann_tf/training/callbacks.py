@@ -21,7 +21,7 @@ class EpochEnd(keras.callbacks.Callback):
     <class '...EpochEnd'>
     """
 
-    def __init__(self, run, model, val_loader, multi_label, bad_files, history):
+    def __init__(self, run, model, val_loader, multi_label, bad_files, history, min_samples=0):
         super().__init__()
         self.run = run
         self.erann = model
@@ -29,6 +29,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.multi_label = multi_label
         self.bad_files = bad_files
         self.history = history
+        self.min_samples = min_samples
         self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
         self._started = time.time()
 
@@ -40,7 +41,9 @@ class EpochEnd(keras.callbacks.Callback):
         entry.update({k: float(v) for k, v in (logs or {}).items()})
         if self.val_loader is not None:
             with ema_weights(self.model.optimizer, self.erann):
-                result = evaluation.evaluate(self.erann, self.val_loader, self.multi_label)
+                result = evaluation.evaluate(
+                    self.erann, self.val_loader, self.multi_label, self.min_samples
+                )
                 entry["val_score"] = evaluation.headline(result)
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]

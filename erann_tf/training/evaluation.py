@@ -9,8 +9,9 @@ from sklearn import metrics
 from erann_tf.data.pipeline import evaluation_batches
 
 
-def predict_clips(model, loader, batch_size=32):
-    """Scores of every usable clip, whole, in loader order; and their targets.
+def predict_clips(model, loader, batch_size=32, min_samples=0):
+    """Scores of every usable clip, whole (padded to `min_samples` if shorter),
+    in loader order; and their targets.
 
     Example:
     >>> from erann_tf import ERANN
@@ -24,7 +25,7 @@ def predict_clips(model, loader, batch_size=32):
     """
     position = {index: row for row, index in enumerate(loader.good)}
     scores = np.zeros((len(loader.good), loader.targets.shape[1]), np.float32)
-    for indices, waves in evaluation_batches(loader, batch_size):
+    for indices, waves in evaluation_batches(loader, batch_size, min_samples):
         rows = [position[i] for i in indices]
         scores[rows] = np.asarray(model.predict_on_batch(waves), np.float32)
     return scores, loader.targets[loader.good]
@@ -83,9 +84,10 @@ def tagging_metrics(targets, scores, class_names):
     }
 
 
-def evaluate(model, loader, multi_label):
-    """The recipe's metrics of `model` on every clip of `loader`, whole."""
-    scores, targets = predict_clips(model, loader)
+def evaluate(model, loader, multi_label, min_samples=0):
+    """The recipe's metrics of `model` on every clip of `loader`, whole; clips
+    shorter than `min_samples` (the training crop) padded to it."""
+    scores, targets = predict_clips(model, loader, min_samples=min_samples)
     metric = tagging_metrics if multi_label else classification_metrics
     return metric(targets, scores, loader.class_names)
 

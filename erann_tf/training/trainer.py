@@ -279,7 +279,10 @@ def train(config, resume=False, progress=True):
             load_state(run.checkpoint, trainer),
             run.history()[: load_state(run.checkpoint, trainer)],
         )
-    callbacks = [EpochEnd(run, model, val_loader, recipe.multi_label, loader.bad_files, history)]
+    crop = int(settings.crop_seconds * 44100)
+    callbacks = [
+        EpochEnd(run, model, val_loader, recipe.multi_label, loader.bad_files, history, crop)
+    ]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
     if first_epoch < settings.epochs:
@@ -335,11 +338,10 @@ def _dataset(config, loader, settings, first_epoch):
 def _finish(run, config, settings, trainer, model, loader, val_loader, history, started):
     with ema_weights(trainer.optimizer, model):
         run.save_model(model, "final.keras")
-        final = (
-            evaluation.evaluate(model, val_loader, settings.recipe.multi_label)
-            if val_loader
-            else None
-        )
+        final = None
+        if val_loader is not None:
+            crop = int(settings.crop_seconds * 44100)
+            final = evaluation.evaluate(model, val_loader, settings.recipe.multi_label, crop)
     if final is not None:
         evaluation.plot(final, loader.class_names, os.path.join(run.path, "evaluation.png"))
     save_state(run.checkpoint, trainer, settings.epochs)
