@@ -40,36 +40,21 @@ def add_training_arguments(parser):
 
 
 def config_from_args(args, fold, output):
+    """A TrainConfig from the shared flags (argparse names are its field names)."""
+    import dataclasses
+
     from erann_tf.training.trainer import TrainConfig
 
     for flag in ("recipe", "data"):
         if getattr(args, flag) is None:
             raise ValueError(f"--{flag} is required")
-    return TrainConfig(
-        recipe=args.recipe,
-        data=args.data,
-        output=output,
-        model=args.model,
-        tm=args.tm,
-        width=args.width,
-        fold=fold,
-        epochs=args.epochs,
-        init_from=args.init_from,
-        on_bad_file=args.on_bad_file,
-        seed=args.seed,
-        precision=args.precision,
-        layout=args.layout,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        crop_seconds=args.crop_seconds,
-        mixup_alpha=args.mixup_alpha,
-        time_mask=args.time_mask,
-        freq_mask=args.freq_mask,
-        max_clips=args.max_clips,
-        transport=args.transport,
-        cache=not args.no_cache,
-        deterministic=args.deterministic,
-    )
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if hasattr(args, f.name)
+    }
+    given.update(fold=fold, output=output, cache=not args.no_cache)
+    return TrainConfig(**given)
 
 
 def register(subparsers):

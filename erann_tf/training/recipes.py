@@ -45,7 +45,10 @@ RECIPES = {
     "ravdess": Recipe(
         "ravdess", "ravdess", "ERANN-3x1-4", 3.0, 5.0, 2e-4, 1e-4, "softmax", pitch_shift=2.0
     ),
-    "fsdd": Recipe("fsdd", "fsdd", "ERANN-1x4-1", 1.0, 1.0, 2e-4, 1e-4, "softmax", epochs=30),
+    # FSDD's 1 s crop is 128 frames: time masks scaled from 64 frames per 4 s crop.
+    "fsdd": Recipe(
+        "fsdd", "fsdd", "ERANN-1x4-1", 1.0, 1.0, 2e-4, 1e-4, "softmax", time_mask=16, epochs=30
+    ),
 }  # fmt: skip
 
 
