@@ -19,6 +19,9 @@ def register(subparsers):
     parser.add_argument(
         "--max-clips", type=int, help="use N clips spread over the data (as in training)"
     )
+    parser.add_argument(
+        "--crop-seconds", type=float, help="the training crop t_c (default: the recipe's)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
