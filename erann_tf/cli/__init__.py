@@ -8,9 +8,9 @@ import argparse
 import os
 import sys
 
-from erann_tf.cli import cv, evaluate, summary, train
+from erann_tf.cli import cv, evaluate, summary, train, tune
 
-VERBS = (summary, train, evaluate, cv)
+VERBS = (summary, train, evaluate, cv, tune)
 
 
 def build_parser():

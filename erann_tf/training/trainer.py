@@ -287,7 +287,7 @@ def train(config, resume=False, progress=True):
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
     if first_epoch < settings.epochs:
         trainer.fit(
-            _dataset(config, loader, settings, first_epoch),
+            training_data(config.transport, loader, settings, config.seed, first_epoch),
             epochs=settings.epochs,
             initial_epoch=first_epoch,
             steps_per_epoch=steps_per_epoch(loader, settings.batch_size),
@@ -324,14 +324,15 @@ def compile_trainer(model, settings, steps, seed):
     return trainer
 
 
-def _dataset(config, loader, settings, first_epoch):
+def training_data(transport, loader, settings, seed, first_epoch):
+    """Training batches from epoch `first_epoch` on: tf.data or the TF-free PyDataset."""
     balanced = settings.recipe.balanced
-    if config.transport == "pydataset":
+    if transport == "pydataset":
         from erann_tf.data.pydataset import ClipPyDataset
 
-        return ClipPyDataset(loader, settings.batch_size, config.seed, first_epoch, balanced)
+        return ClipPyDataset(loader, settings.batch_size, seed, first_epoch, balanced)
     return training_dataset(
-        loader, settings.batch_size, config.seed, first_epoch, settings.epochs, balanced
+        loader, settings.batch_size, seed, first_epoch, settings.epochs, balanced
     )
 
 

@@ -1,0 +1,67 @@
+"""`erann tune`: search t_m, width and the recipe under a multiply-add budget."""
+
+import json
+
+HELP = "search tm, width and the recipe with KerasTuner under a multiply-add budget"
+
+
+def register(subparsers):
+    from erann_tf.training.recipes import RECIPES
+    from erann_tf.training.trainer import LAYOUTS
+    from erann_tf.tuning.search import TUNERS
+
+    parser = subparsers.add_parser("tune", help=HELP, description=HELP + ".")
+    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    parser.add_argument("--data", required=True, help="dataset folder or CSV manifest")
+    parser.add_argument("--layout", choices=LAYOUTS, help="read --data as this layout")
+    parser.add_argument("--tuner", choices=TUNERS, default="random")
+    parser.add_argument("--max-trials", type=int, default=10)
+    parser.add_argument(
+        "--max-macs", type=float, help="reject configs above this many MACs per crop"
+    )
+    parser.add_argument("--epochs", type=int, help="epochs per trial (hyperband: the most)")
+    parser.add_argument("--fold", help="validation fold (default: the first)")
+    parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a hyper-parameter, e.g. --fix tm=4 --fix mixup_alpha=0",
+    )
+    parser.add_argument("--output", required=True, help="search directory (resumes if it exists)")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from erann_tf.tuning.search import TuneConfig, tune
+
+    config = TuneConfig(
+        recipe=args.recipe,
+        data=args.data,
+        output=args.output,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        max_macs=args.max_macs,
+        epochs=args.epochs,
+        layout=args.layout,
+        fold=args.fold,
+        max_clips=args.max_clips,
+        seed=args.seed,
+        fixed=tuple(_parse_fix(item) for item in args.fix),
+    )
+    print(json.dumps(tune(config)))
+    return 0
+
+
+def _parse_fix(item):
+    name, _, value = item.partition("=")
+    if not value:
+        raise ValueError(f"--fix {item!r}: expected NAME=VALUE, e.g. tm=4")
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    raise ValueError(f"--fix {item!r}: the value must be a number")

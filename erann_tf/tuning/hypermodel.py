@@ -1,0 +1,180 @@
+"""ERANNHyperModel: the paper's trade-off between t_m, width and the recipe as
+a KerasTuner search space, with a multiply-add budget checked before training."""
+
+import hashlib
+import json
+import os
+import time
+
+import keras_tuner
+
+from erann_tf.data.loader import ClipLoader
+from erann_tf.models import complexity, parse_preset
+from erann_tf.training import evaluation
+from erann_tf.training.callbacks import ema_weights
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.trainer import (
+    Settings,
+    build_model,
+    compile_trainer,
+    read_clips,
+    training_data,
+)
+
+OBJECTIVE = keras_tuner.Objective("val_score", direction="max")
+NAMES = ("tm", "width", "crop_seconds", "learning_rate", "mixup_alpha", "time_mask", "freq_mask")
+# The search space: a list gives choices, a (low, high) tuple a range.
+SPACE = {
+    "tm": [1, 2, 4, 8, 16],
+    "width": (1, 8),
+    "crop_seconds": (1.0, 10.0),
+    "learning_rate": (1e-5, 1e-2),  # log scale
+    "mixup_alpha": (0.0, 2.0),
+    "time_mask": (0, 128),
+    "freq_mask": (0, 32),
+}
+
+
+class ERANNHyperModel(keras_tuner.HyperModel):
+    """Searches tm, width, crop_seconds, learning_rate (log scale),
+    mixup_alpha, time_mask and freq_mask; the recipe's values are the defaults.
+
+    `build(hp)` builds the package's ERANN and rejects, before any compute, a
+    configuration whose multiply-adds for one crop exceed `max_macs`.
+    `fit(hp, model)` makes the data pipeline itself, so that crop and mixup
+    take effect, trains with the recipe's trainer and returns the validation
+    score (accuracy, or mAP for tagging) with EMA weights. Fix a
+    hyper-parameter with hp.Fixed on the tuner's `hyperparameters`, or narrow
+    or fix it with `space`: {"tm": [2, 4], "width": (1, 3), "mixup_alpha": 0.0}.
+
+    Example:
+    >>> import keras_tuner
+    >>> hypermodel = ERANNHyperModel("fsdd", "../shared/data/fsdd", fold="theo")
+    >>> model = hypermodel.build(keras_tuner.HyperParameters())
+    >>> (model.tm, model.width)
+    (4, 1)
+    """
+
+    def __init__(
+        self,
+        recipe,
+        data,
+        layout=None,
+        fold=None,
+        max_macs=None,
+        epochs=None,
+        max_clips=None,
+        seed=0,
+        space=None,
+        models_dir=None,
+        progress=False,
+    ):
+        super().__init__(name="erann")
+        self.recipe = get_recipe(recipe)
+        unknown = sorted(set(space or {}) - set(NAMES))
+        if unknown:
+            raise ValueError(
+                f"space: unknown hyper-parameter(s) {unknown}; known: {', '.join(NAMES)}"
+            )
+        self.space = {**SPACE, **(space or {})}
+        self.data, self.layout, self.fold = data, layout, fold
+        self.max_macs, self.max_clips, self.seed = max_macs, max_clips, seed
+        self.epochs = epochs or self.recipe.epochs
+        self.models_dir, self.progress = models_dir, progress
+        self._clips = None
+        self._loaders = {}
+
+    def defaults(self):
+        """The recipe's value of every hyper-parameter."""
+        preset = parse_preset(self.recipe.model)
+        values = {"tm": preset.tm, "width": preset.width}
+        return values | {name: getattr(self.recipe, name) for name in NAMES[2:]}
+
+    def declare(self, hp):
+        """Registers the search space on `hp` and returns the chosen values."""
+        defaults = self.defaults()
+        return {name: _declare(hp, name, self.space[name], defaults[name]) for name in NAMES}
+
+    def build(self, hp):
+        values = self.declare(hp)
+        classes = len(self._clipset().classes)
+        macs = complexity(
+            values["tm"], values["width"], classes, seconds=values["crop_seconds"]
+        ).macs
+        if self.max_macs is not None and macs > self.max_macs:
+            raise keras_tuner.errors.FailedTrialError(
+                f"tm={values['tm']}, width={values['width']}: {macs:.3e} multiply-adds per "
+                f"{values['crop_seconds']:g} s crop exceed the budget of {self.max_macs:.3e}"
+            )
+        return build_model(self._settings(values), classes, seed=self.seed)
+
+    def fit(self, hp, model, *args, epochs=None, **kwargs):
+        # KerasTuner's own checkpoint callbacks would save the training wrapper's
+        # weights; each trained model is saved whole here instead.
+        values = self.declare(hp)
+        settings = self._settings(values, epochs)
+        train_loader, val_loader = self._data(settings.crop_seconds)
+        started = time.time()
+        steps = len(train_loader) // settings.batch_size
+        trainer = compile_trainer(model, settings, steps, self.seed)
+        dataset = training_data("tfdata", train_loader, settings, self.seed, 0)
+        verbose = 1 if self.progress else 0
+        trainer.fit(dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose)
+        with ema_weights(trainer.optimizer, model):
+            crop = int(settings.crop_seconds * 44100)
+            result = evaluation.evaluate(model, val_loader, self.recipe.multi_label, crop)
+            if self.models_dir:
+                model.save(self.model_path(hp))
+        cost = complexity(
+            values["tm"], values["width"], model.num_classes, seconds=settings.crop_seconds
+        )
+        return {
+            "val_score": evaluation.headline(result),
+            "macs": float(cost.macs),
+            "params": float(cost.trainable_params),
+            "seconds": time.time() - started,
+        }
+
+    def model_path(self, hp):
+        """Where `fit` saves the trained model of these hyper-parameter values."""
+        key = hashlib.sha1(json.dumps(hp.values, sort_keys=True).encode()).hexdigest()[:16]
+        return os.path.join(self.models_dir, f"{key}.keras")
+
+    def _settings(self, values, epochs=None):
+        return Settings(
+            recipe=self.recipe,
+            epochs=epochs or self.epochs,
+            batch_size=self.recipe.batch_size,
+            **{name: values[name] for name in NAMES},
+        )
+
+    def _clipset(self):
+        if self._clips is None:
+            clips = read_clips(self.layout or self.recipe.source, self.data)
+            self._clips = clips.subset(self.max_clips) if self.max_clips else clips
+        return self._clips
+
+    def _data(self, crop_seconds):
+        """Training and validation loaders, decoded once and shared by trials."""
+        window = max(self.recipe.window_seconds, crop_seconds)
+        if window not in self._loaders:
+            clips = self._clipset()
+            train, held = clips.split(self.fold if self.fold is not None else clips.folds()[0])
+            self._loaders[window] = (
+                ClipLoader(train, window).scan(self.progress),
+                ClipLoader(held, None).scan(self.progress),
+            )
+        return self._loaders[window]
+
+
+def _declare(hp, name, kind, default):
+    if isinstance(kind, list):
+        return hp.Choice(name, kind, default=default if default in kind else kind[0])
+    if not isinstance(kind, tuple):
+        return hp.Fixed(name, kind)
+    low, high = kind
+    if isinstance(low, int) and isinstance(high, int) and isinstance(default, int):
+        return hp.Int(name, low, high, default=min(max(default, low), high))
+    sampling = "log" if name == "learning_rate" else "linear"
+    default = min(max(float(default), low), high)
+    return hp.Float(name, float(low), float(high), sampling=sampling, default=default)

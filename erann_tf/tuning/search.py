@@ -1,0 +1,186 @@
+"""`tune`: a KerasTuner search over ERANNHyperModel, with its table, plot and
+best model. The tuner's own directory makes an interrupted search resume."""
+
+import csv
+import dataclasses
+import os
+import shutil
+
+import keras_tuner
+
+from erann_tf.atomic import atomic_path, write_json
+from erann_tf.models import complexity
+from erann_tf.tuning.hypermodel import NAMES, OBJECTIVE, ERANNHyperModel
+
+TUNERS = ("random", "hyperband", "bayesian")
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneConfig:
+    """One search. `fixed` pins hyper-parameters: (("tm", 4), ("width", 1)).
+
+    Example:
+    >>> TuneConfig(recipe="fsdd", data="d", output="o", max_trials=2).tuner
+    'random'
+    """
+
+    recipe: str
+    data: str
+    output: str
+    tuner: str = "random"
+    max_trials: int = 10
+    max_macs: float = None
+    epochs: int = None
+    layout: str = None
+    fold: str = None
+    max_clips: int = None
+    seed: int = 0
+    fixed: tuple = ()
+
+
+def tune(config, progress=True):
+    """Runs (or resumes) the search; returns the summary written to summary.json.
+
+    Example:
+        config = TuneConfig(recipe="fsdd", data="data/fsdd", output="runs/t", max_trials=8)
+        summary = tune(config)
+    """
+    if config.tuner not in TUNERS:
+        raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
+    if config.max_trials < 1:
+        raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    hypermodel = ERANNHyperModel(
+        config.recipe,
+        config.data,
+        layout=config.layout,
+        fold=config.fold,
+        max_macs=config.max_macs,
+        epochs=config.epochs,
+        max_clips=config.max_clips,
+        seed=config.seed,
+        models_dir=os.path.join(config.output, "models"),
+        progress=progress,
+    )
+    os.makedirs(hypermodel.models_dir, exist_ok=True)
+    tuner = _tuner(config, hypermodel)
+    tuner.search(verbose=1 if progress else 0)
+    classes = len(hypermodel._clipset().classes)
+    rows = write_trials(tuner, os.path.join(config.output, "trials.csv"), classes)
+    plot_pareto(rows, os.path.join(config.output, "pareto.png"))
+    done = [r for r in rows if r["val_score"] is not None]
+    if not done:
+        raise ValueError("no trial finished: every configuration failed or exceeded --max-macs")
+    best = max(done, key=lambda r: r["val_score"])
+    best_trial = tuner.oracle.trials[best["trial"]]
+    with atomic_path(os.path.join(config.output, "best.keras")) as tmp:
+        shutil.copyfile(hypermodel.model_path(best_trial.hyperparameters), tmp)
+    summary = {"best": best, "trials": len(rows), "finished": len(done), "tuner": config.tuner}
+    write_json(os.path.join(config.output, "summary.json"), summary)
+    return summary
+
+
+def _tuner(config, hypermodel):
+    hyperparameters = keras_tuner.HyperParameters()
+    for name, value in config.fixed:
+        if name not in NAMES:
+            raise ValueError(f"--fix {name}: unknown hyper-parameter; known: {', '.join(NAMES)}")
+        hyperparameters.Fixed(name, value)
+    common = dict(
+        hypermodel=hypermodel,
+        objective=OBJECTIVE,
+        hyperparameters=hyperparameters,
+        directory=config.output,
+        project_name="tuner",
+        overwrite=False,
+        seed=config.seed,
+        max_consecutive_failed_trials=config.max_trials,  # budget rejections are failures
+    )
+    if config.tuner == "hyperband":
+        epochs = config.epochs or hypermodel.recipe.epochs
+        return keras_tuner.Hyperband(max_epochs=epochs, factor=3, **common)
+    search = (
+        keras_tuner.RandomSearch if config.tuner == "random" else keras_tuner.BayesianOptimization
+    )
+    return search(max_trials=config.max_trials, **common)
+
+
+def write_trials(tuner, path, classes):
+    """trials.csv: a row per trial with its values, parameters and multiply-adds
+    (counted for rejected trials too), objective, status and seconds."""
+    rows = []
+    for trial in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id):
+        values = trial.hyperparameters.values
+        cost = complexity(values["tm"], values["width"], classes, seconds=values["crop_seconds"])
+        seconds = (
+            trial.metrics.get_last_value("seconds") if trial.metrics.exists("seconds") else None
+        )
+        rows.append(
+            {"trial": trial.trial_id, "status": trial.status}
+            | {name: values[name] for name in NAMES}
+            | {
+                "params": cost.trainable_params,
+                "macs": cost.macs,
+                "val_score": trial.score,
+                "seconds": seconds,
+            }
+        )
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["trial"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def pareto_front(rows):
+    """The finished trials no other beats on both score (higher) and MACs (lower).
+
+    Example:
+    >>> rows = [{"macs": m, "val_score": s} for m, s in [(1, 0.5), (2, 0.4), (3, 0.9)]]
+    >>> [r["macs"] for r in pareto_front(rows)]
+    [1, 3]
+    """
+    done = sorted(
+        (r for r in rows if r["val_score"] is not None), key=lambda r: (r["macs"], -r["val_score"])
+    )
+    front, best = [], -float("inf")
+    for row in done:
+        if row["val_score"] > best:
+            front.append(row)
+            best = row["val_score"]
+    return front
+
+
+def plot_pareto(rows, path):
+    """PNG: validation score against multiply-adds, the Pareto front marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    done = [r for r in rows if r["val_score"] is not None]
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    axes.scatter([r["macs"] / 1e9 for r in done], [r["val_score"] for r in done], label="trials")
+    for row in done:
+        axes.annotate(
+            f"tm{row['tm']} W{row['width']}",
+            (row["macs"] / 1e9, row["val_score"]),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    front = pareto_front(rows)
+    axes.step(
+        [r["macs"] / 1e9 for r in front],
+        [r["val_score"] for r in front],
+        where="post",
+        color="tab:red",
+        label="Pareto front",
+    )
+    axes.set_xscale("log")
+    axes.set_xlabel("multiply-adds per crop (G)")
+    axes.set_ylabel("validation score (accuracy or mAP)")
+    axes.legend()
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100)
+    pyplot.close(figure)

@@ -1,0 +1,100 @@
+import csv
+import json
+
+import keras
+import keras_tuner
+import pytest
+
+from erann_tf.models import complexity
+from erann_tf.training import RECIPES
+from erann_tf.tuning import ERANNHyperModel, TuneConfig, tune
+
+
+@pytest.fixture
+def hypermodel(fsdd_manifest):
+    return ERANNHyperModel("fsdd", str(fsdd_manifest), layout="manifest", fold="heldout")
+
+
+def test_empty_hyperparameters_give_the_papers_defaults(hypermodel):
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    recipe = RECIPES["fsdd"]
+    assert (model.tm, model.width) == (4, 1)  # the recipe's preset ERANN-1x4-1
+    assert hp.values == {
+        "tm": 4,
+        "width": 1,
+        "crop_seconds": recipe.crop_seconds,
+        "learning_rate": recipe.learning_rate,
+        "mixup_alpha": recipe.mixup_alpha,
+        "time_mask": recipe.time_mask,
+        "freq_mask": recipe.freq_mask,
+    }
+    assert model.time_mask == recipe.time_mask and model.num_classes == 10
+    assert hp.get_config()["space"][2]["config"]["max_value"] == 10.0  # crop_seconds is searched
+
+
+def test_fixed_values_override(hypermodel):
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("tm", 16)
+    hp.Fixed("width", 2)
+    hp.Fixed("time_mask", 8)
+    model = hypermodel.build(hp)
+    assert (model.tm, model.width, model.time_mask) == (16, 2, 8)
+    narrowed = ERANNHyperModel("fsdd", "unused", space={"tm": [2, 8], "mixup_alpha": 0.0})
+    hp = keras_tuner.HyperParameters()
+    narrowed.declare(hp)
+    assert hp.values["tm"] == 2 and hp.values["mixup_alpha"] == 0.0
+    with pytest.raises(ValueError, match="unknown hyper-parameter"):
+        ERANNHyperModel("fsdd", "unused", space={"depth": 3})
+
+
+def test_budget_rejects_before_building(hypermodel):
+    hypermodel.max_macs = complexity(4, 1, 10, seconds=1.0).macs  # the default fits exactly
+    hypermodel.build(keras_tuner.HyperParameters())
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("width", 3)
+    keras.backend.clear_session()
+    with pytest.raises(keras_tuner.errors.FailedTrialError, match="exceed the budget"):
+        hypermodel.build(hp)
+
+
+def _read(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+@pytest.mark.tf_only
+def test_two_trial_search_then_resume(fsdd_manifest, tmp_path):
+    config = TuneConfig(
+        recipe="fsdd",
+        data=str(fsdd_manifest),
+        layout="manifest",
+        fold="heldout",
+        output=str(tmp_path / "search"),
+        max_trials=2,
+        epochs=1,
+        max_clips=160,
+        max_macs=complexity(4, 2, 10, seconds=1.0).macs,
+        fixed=(("crop_seconds", 1.0), ("tm", 4)),
+    )
+    summary = tune(config, progress=False)
+    rows = _read(tmp_path / "search" / "trials.csv")
+    assert len(rows) == 2 and summary["trials"] == 2
+    finished = [r for r in rows if r["status"] == "COMPLETED"]
+    assert finished and all(0.0 <= float(r["val_score"]) <= 1.0 for r in finished)
+    for row in rows:  # every configuration is inside the budget or was rejected
+        assert int(row["macs"]) <= config.max_macs or row["status"] == "FAILED"
+        assert int(row["params"]) == complexity(4, int(row["width"]), 10).trainable_params
+    assert (tmp_path / "search" / "pareto.png").stat().st_size > 10_000
+    best = keras.models.load_model(tmp_path / "search" / "best.keras")
+    assert best.tm == 4 and float(summary["best"]["val_score"]) == max(
+        float(r["val_score"]) for r in finished
+    )
+    seconds = {r["trial"]: r["seconds"] for r in rows}
+    # Resume with a larger budget: the two finished trials are not run again.
+    resumed = tune(TuneConfig(**{**config.__dict__, "max_trials": 3}), progress=False)
+    rows = _read(tmp_path / "search" / "trials.csv")
+    assert len(rows) == 3 and resumed["trials"] == 3
+    assert all(seconds[r["trial"]] == r["seconds"] for r in rows if r["trial"] in seconds)
+    json.loads((tmp_path / "search" / "summary.json").read_text())
