@@ -38,3 +38,16 @@ def test_summary_bad_arguments_give_one_line(capsys, argv, word):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("erann summary: error:") and word in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    "fix, word",
+    [("depth=3", "unknown hyper-parameter"), ("tm", "expected NAME=VALUE"), ("tm=four", "number")],
+)
+def test_tune_bad_pins_give_one_line_and_write_nothing(capsys, tmp_path, fix, word):
+    output = tmp_path / "search"
+    argv = ["tune", "--recipe", "fsdd", "--data", "unused", "--output", str(output), "--fix", fix]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("erann tune: error: --fix") and word in err and "\n" not in err
+    assert not output.exists()

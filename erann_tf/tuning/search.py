@@ -49,6 +49,9 @@ def tune(config, progress=True):
         raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
     if config.max_trials < 1:
         raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    unknown = [name for name, _ in config.fixed if name not in NAMES]
+    if unknown:
+        raise ValueError(f"--fix {unknown[0]}: unknown hyper-parameter; known: {', '.join(NAMES)}")
     hypermodel = ERANNHyperModel(
         config.recipe,
         config.data,
@@ -82,8 +85,6 @@ def tune(config, progress=True):
 def _tuner(config, hypermodel):
     hyperparameters = keras_tuner.HyperParameters()
     for name, value in config.fixed:
-        if name not in NAMES:
-            raise ValueError(f"--fix {name}: unknown hyper-parameter; known: {', '.join(NAMES)}")
         hyperparameters.Fixed(name, value)
     common = dict(
         hypermodel=hypermodel,
