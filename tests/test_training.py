@@ -258,3 +258,23 @@ def test_small_erann_learns_spoken_digits(fsdd_manifest, tmp_path):
 
 
 E2E_EPOCHS = 5  # measured: held-out accuracy 0.59 after 3 epochs, 0.83 after 5
+
+
+def test_jax_training_needs_no_tensorflow(shared, tmp_path):
+    """The PyDataset transport on JAX, with TensorFlow made unimportable."""
+    script = (
+        "import sys; sys.modules['tensorflow'] = None\n"
+        "from erann_tf.training import TrainConfig, train\n"
+        f"r = train(TrainConfig(recipe='fsdd', data={str(shared / 'data' / 'fsdd')!r}, "
+        f"output={str(tmp_path / 'run')!r}, tm=4, width=1, epochs=1, batch_size=8, max_clips=48, "
+        "fold='theo', transport='pydataset'), progress=False)\n"
+        "print(r['backend'], r['history'][0]['loss'])\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    backend, loss = done.stdout.split()[-2:]
+    assert backend == "jax" and np.isfinite(float(loss))
+    assert (tmp_path / "run" / "final.keras").is_file()

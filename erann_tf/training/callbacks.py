@@ -57,7 +57,7 @@ class EpochEnd(keras.callbacks.Callback):
 
 
 class ema_weights:
-    """Context manager: `model`'s trainable weights are the optimizer's
+    """Context manager: `model`'s trainable weights are the EMAAdam optimizer's
     exponential moving average inside, and restored after."""
 
     def __init__(self, optimizer, model):
@@ -66,9 +66,11 @@ class ema_weights:
         self.variables = model.trainable_variables
 
     def __enter__(self):
-        self.saved = [np.asarray(v.value) for v in self.variables]
-        if self.optimizer.use_ema:
-            self.optimizer.finalize_variable_values(self.variables)
+        self.saved = [np.array(v.value) for v in self.variables]
+        for variable, average in zip(
+            self.variables, self.optimizer.averages(self.variables), strict=True
+        ):
+            variable.assign(average)
 
     def __exit__(self, *exc):
         for variable, value in zip(self.variables, self.saved, strict=True):

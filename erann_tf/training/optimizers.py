@@ -1,6 +1,7 @@
 """Adam whose weight EMA warms up, so short runs evaluate sensible weights."""
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -31,3 +32,11 @@ class EMAAdam(keras.optimizers.Adam):
             if average is not None:
                 momentum = ops.cast(warm, var.dtype)
                 average.assign(momentum * average + (1.0 - momentum) * var)
+
+    def averages(self, variables):
+        """Numpy copies of the moving averages of `variables` (copies: on JAX an
+        assigned buffer can be donated, and the average must not go with it)."""
+        return [
+            np.array(self._model_variables_moving_average[self._get_variable_index(v)].value)
+            for v in variables
+        ]

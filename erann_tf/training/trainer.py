@@ -293,6 +293,7 @@ def train(config, resume=False, progress=True):
             steps_per_epoch=steps_per_epoch(loader, settings.batch_size),
             callbacks=callbacks,
             verbose=1 if progress else 0,
+            shuffle=False,  # the order is already shuffled, from the seed and the epoch
         )
     return _finish(run, config, settings, trainer, model, loader, val_loader, history, started)
 

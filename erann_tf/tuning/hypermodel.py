@@ -119,7 +119,9 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         trainer = compile_trainer(model, settings, steps, self.seed)
         dataset = training_data("tfdata", train_loader, settings, self.seed, 0)
         verbose = 1 if self.progress else 0
-        trainer.fit(dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose)
+        trainer.fit(
+            dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False
+        )
         with ema_weights(trainer.optimizer, model):
             crop = int(settings.crop_seconds * 44100)
             result = evaluation.evaluate(model, val_loader, self.recipe.multi_label, crop)
