@@ -133,9 +133,11 @@ def test_mixed_precision_run(fsdd_manifest, tmp_path):
     result = train(
         _tiny(fsdd_manifest, tmp_path / "run", precision="bf16", max_clips=24), progress=False
     )
-    assert np.isfinite(result["history"][0]["loss"])
+    assert np.isfinite(result["history"][0]["loss"]) and result["compute_dtype"] == "bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # the caller's, restored
     model = keras.models.load_model(tmp_path / "run" / "final.keras")
-    assert model.get_layer("fc1").compute_dtype == "bfloat16" and model.output.dtype == "float32"
+    assert all(w.dtype == "float32" for w in model.weights) and model.output.dtype == "float32"
+    assert (tmp_path / "run" / "logs" / "train").is_dir()  # TensorBoard
 
 
 def _fsdd(manifest):
@@ -278,3 +280,30 @@ def test_jax_training_needs_no_tensorflow(shared, tmp_path):
     backend, loss = done.stdout.split()[-2:]
     assert backend == "jax" and np.isfinite(float(loss))
     assert (tmp_path / "run" / "final.keras").is_file()
+
+
+def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
+    from erann_tf import ERANN
+    from erann_tf.training.trainer import build_model
+
+    source = ERANN(tm=4, width=1, num_classes=10, activation="softmax")
+    rng = np.random.default_rng(0)
+    source.set_weights([rng.normal(size=w.shape) for w in source.get_weights()])
+    source.save(tmp_path / "source.keras")
+    config = TrainConfig(recipe="esc10", data="x", output="y", tm=4, width=1, init_from="s")
+    model = build_model(config.resolved(), num_classes=3, init_from=str(tmp_path / "source.keras"))
+    assert config.resolved().learning_rate == RECIPES["esc10"].finetune_learning_rate
+    for name in ("bn0", "block3_unit1", "fc1"):
+        for new, old in zip(
+            model.get_layer(name).weights, source.get_layer(name).weights, strict=True
+        ):
+            np.testing.assert_array_equal(np.asarray(new.value), np.asarray(old.value))
+    assert model.get_layer("fc2").kernel.shape == (128, 3)
+    assert all(layer.trainable for layer in model.layers)
+    assert len(model.trainable_weights) == len(source.trainable_weights)
+    with pytest.raises(ValueError, match="width=1 differ from the run's"):
+        build_model(
+            TrainConfig(recipe="esc10", data="x", output="y", tm=4, width=2).resolved(),
+            3,
+            init_from=str(tmp_path / "source.keras"),
+        )

@@ -35,23 +35,17 @@ def register(subparsers):
 
 
 def run(args):
+    import dataclasses
+
     from erann_tf.tuning.search import TuneConfig, tune
 
-    config = TuneConfig(
-        recipe=args.recipe,
-        data=args.data,
-        output=args.output,
-        tuner=args.tuner,
-        max_trials=args.max_trials,
-        max_macs=args.max_macs,
-        epochs=args.epochs,
-        layout=args.layout,
-        fold=args.fold,
-        max_clips=args.max_clips,
-        seed=args.seed,
-        fixed=tuple(_parse_fix(item) for item in args.fix),
-    )
-    print(json.dumps(tune(config)))
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TuneConfig)
+        if hasattr(args, f.name)
+    }
+    given["fixed"] = tuple(_parse_fix(item) for item in args.fix)
+    print(json.dumps(tune(TuneConfig(**given))))
     return 0
 
 

@@ -93,7 +93,8 @@ class ClipLoader:
         """Decodes every clip once (threads), caching and checking it. With
         on_bad_file="error" the first bad file raises its AudioError."""
         indices = range(len(self.clips))
-        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(self.workers)
+        try:
             results = pool.map(self._check, indices)
             bar = tqdm.tqdm(
                 results,
@@ -104,6 +105,9 @@ class ClipLoader:
                 leave=False,
             )
             good = [index for index, error in zip(indices, bar, strict=True) if error is None]
+        finally:
+            # A bad file in "error" mode stops at once, without decoding the rest.
+            pool.shutdown(wait=True, cancel_futures=True)
         self.good = np.array(good, dtype=np.int64)
         if not len(self.good):
             raise SourceError("no usable clips: every file was bad")

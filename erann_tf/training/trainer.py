@@ -243,46 +243,34 @@ def train(config, resume=False, progress=True):
     settings = config.resolved()  # check everything before touching the disk
     if not resume:
         run.check_free()
+    caller_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(PRECISIONS[config.precision])
+    try:
+        return _run(run, config, settings, resume, progress)
+    finally:
+        keras.mixed_precision.set_global_policy(caller_policy)
+
+
+def _run(run, config, settings, resume, progress):
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    keras.mixed_precision.set_global_policy(PRECISIONS[config.precision])
-    recipe = settings.recipe
-
-    clips = read_clips(config.layout or recipe.source, config.data)
-    if config.max_clips:
-        clips = clips.subset(config.max_clips)
-    train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
-    window = max(recipe.window_seconds, settings.crop_seconds)
-    bad_files = BadFiles()
-    loader = ClipLoader(train_clips, window, config.cache, config.on_bad_file, bad_files=bad_files)
-    loader.scan(progress)
-    val_loader = None
-    if val_clips is not None:
-        val_loader = ClipLoader(
-            val_clips, None, config.cache, config.on_bad_file, bad_files=bad_files
-        )
-        val_loader.scan(progress)
-
-    model = build_model(settings, len(clips.classes), config.init_from, config.seed)
+    loader, val_loader = load_data(config, settings, progress)
+    model = build_model(settings, len(loader.class_names), config.init_from, config.seed)
     if not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind
-    trainer = compile_trainer(
-        model, settings, steps_per_epoch(loader, settings.batch_size), config.seed
-    )
+    steps = steps_per_epoch(loader, settings.batch_size)
+    trainer = compile_trainer(model, settings, steps, config.seed)
     history, first_epoch = [], 0
     if resume and os.path.isfile(run.checkpoint):
-        first_epoch, history = (
-            load_state(run.checkpoint, trainer),
-            run.history()[: load_state(run.checkpoint, trainer)],
-        )
+        first_epoch = load_state(run.checkpoint, trainer)
+        history = run.history()[:first_epoch]
     crop = int(settings.crop_seconds * 44100)
-    callbacks = [
-        EpochEnd(run, model, val_loader, recipe.multi_label, loader.bad_files, history, crop)
-    ]
+    multi_label = settings.recipe.multi_label
+    callbacks = [EpochEnd(run, model, val_loader, multi_label, loader.bad_files, history, crop)]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
     if first_epoch < settings.epochs:
@@ -290,12 +278,29 @@ def train(config, resume=False, progress=True):
             training_data(config.transport, loader, settings, config.seed, first_epoch),
             epochs=settings.epochs,
             initial_epoch=first_epoch,
-            steps_per_epoch=steps_per_epoch(loader, settings.batch_size),
+            steps_per_epoch=steps,
             callbacks=callbacks,
             verbose=1 if progress else 0,
             shuffle=False,  # the order is already shuffled, from the seed and the epoch
         )
     return _finish(run, config, settings, trainer, model, loader, val_loader, history, started)
+
+
+def load_data(config, settings, progress=True):
+    """Decoded, checked training and validation loaders (validation: None
+    without a fold), sharing one bad-file report."""
+    clips = read_clips(config.layout or settings.recipe.source, config.data)
+    if config.max_clips:
+        clips = clips.subset(config.max_clips)
+    train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
+    window = max(settings.recipe.window_seconds, settings.crop_seconds)
+    bad = BadFiles()
+    loader = ClipLoader(train_clips, window, config.cache, config.on_bad_file, bad_files=bad)
+    loader.scan(progress)
+    if val_clips is None:
+        return loader, None
+    val_loader = ClipLoader(val_clips, None, config.cache, config.on_bad_file, bad_files=bad)
+    return loader, val_loader.scan(progress)
 
 
 def compile_trainer(model, settings, steps, seed):
@@ -362,6 +367,7 @@ def _finish(run, config, settings, trainer, model, loader, val_loader, history, 
         "history": history,
         "validation": final,
         "backend": keras.backend.backend(),
+        "compute_dtype": model.get_layer("fc1").compute_dtype,  # the precision it trained in
     }
     write_json(os.path.join(run.path, "metrics.json"), result)
     return result

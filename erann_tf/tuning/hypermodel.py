@@ -6,17 +6,19 @@ import json
 import os
 import time
 
+import keras
 import keras_tuner
 
-from erann_tf.data.loader import ClipLoader
 from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
 from erann_tf.training.callbacks import ema_weights
 from erann_tf.training.recipes import get_recipe
 from erann_tf.training.trainer import (
     Settings,
+    TrainConfig,
     build_model,
     compile_trainer,
+    load_data,
     read_clips,
     training_data,
 )
@@ -113,11 +115,12 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         # weights; each trained model is saved whole here instead.
         values = self.declare(hp)
         settings = self._settings(values, epochs)
-        train_loader, val_loader = self._data(settings.crop_seconds)
+        train_loader, val_loader = self._data(settings)
         started = time.time()
         steps = len(train_loader) // settings.batch_size
         trainer = compile_trainer(model, settings, steps, self.seed)
-        dataset = training_data("tfdata", train_loader, settings, self.seed, 0)
+        transport = "tfdata" if keras.backend.backend() == "tensorflow" else "pydataset"
+        dataset = training_data(transport, train_loader, settings, self.seed, 0)
         verbose = 1 if self.progress else 0
         trainer.fit(
             dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False
@@ -156,16 +159,20 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             self._clips = clips.subset(self.max_clips) if self.max_clips else clips
         return self._clips
 
-    def _data(self, crop_seconds):
+    def _data(self, settings):
         """Training and validation loaders, decoded once and shared by trials."""
-        window = max(self.recipe.window_seconds, crop_seconds)
+        window = max(self.recipe.window_seconds, settings.crop_seconds)
         if window not in self._loaders:
-            clips = self._clipset()
-            train, held = clips.split(self.fold if self.fold is not None else clips.folds()[0])
-            self._loaders[window] = (
-                ClipLoader(train, window).scan(self.progress),
-                ClipLoader(held, None).scan(self.progress),
+            fold = self.fold if self.fold is not None else self._clipset().folds()[0]
+            config = TrainConfig(
+                self.recipe.name,
+                self.data,
+                output="",
+                layout=self.layout,
+                fold=fold,
+                max_clips=self.max_clips,
             )
+            self._loaders[window] = load_data(config, settings, self.progress)
         return self._loaders[window]
 
 
