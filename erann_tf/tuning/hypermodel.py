@@ -104,10 +104,12 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             values["tm"], values["width"], classes, seconds=values["crop_seconds"]
         ).macs
         if self.max_macs is not None and macs > self.max_macs:
-            raise keras_tuner.errors.FailedTrialError(
+            message = (
                 f"tm={values['tm']}, width={values['width']}: {macs:.3e} multiply-adds per "
                 f"{values['crop_seconds']:g} s crop exceed the budget of {self.max_macs:.3e}"
             )
+            print(f"rejected before training: {message}")
+            raise keras_tuner.errors.FailedTrialError(message)
         return build_model(self._settings(values), classes, seed=self.seed)
 
     def fit(self, hp, model, *args, epochs=None, **kwargs):

@@ -1,6 +1,7 @@
 """`tune`: a KerasTuner search over ERANNHyperModel, with its table, plot and
 best model. The tuner's own directory makes an interrupted search resume."""
 
+import contextlib
 import csv
 import dataclasses
 import os
@@ -66,10 +67,11 @@ def tune(config, progress=True):
     )
     os.makedirs(hypermodel.models_dir, exist_ok=True)
     tuner = _tuner(config, hypermodel)
-    tuner.search(verbose=1 if progress else 0)
+    with _quiet_failures():
+        tuner.search(verbose=1 if progress else 0)
     classes = len(hypermodel._clipset().classes)
     rows = write_trials(tuner, os.path.join(config.output, "trials.csv"), classes)
-    plot_pareto(rows, os.path.join(config.output, "pareto.png"))
+    plot_pareto(rows, os.path.join(config.output, "pareto.png"), config.max_macs)
     done = [r for r in rows if r["val_score"] is not None]
     if not done:
         raise ValueError("no trial finished: every configuration failed or exceeded --max-macs")
@@ -80,6 +82,19 @@ def tune(config, progress=True):
     summary = {"best": best, "trials": len(rows), "finished": len(done), "tuner": config.tuner}
     write_json(os.path.join(config.output, "summary.json"), summary)
     return summary
+
+
+@contextlib.contextmanager
+def _quiet_failures():
+    # KerasTuner 1.4.8 prints a traceback for every failed trial (config.DEBUG is
+    # True): a budget rejection is expected, and the HyperModel reports it in one line.
+    from keras_tuner.src import config as tuner_config
+
+    debug, tuner_config.DEBUG = tuner_config.DEBUG, False
+    try:
+        yield
+    finally:
+        tuner_config.DEBUG = debug
 
 
 def _tuner(config, hypermodel):
@@ -151,8 +166,9 @@ def pareto_front(rows):
     return front
 
 
-def plot_pareto(rows, path):
-    """PNG: validation score against multiply-adds, the Pareto front marked."""
+def plot_pareto(rows, path, max_macs=None):
+    """PNG: validation score against multiply-adds, the Pareto front circled
+    and joined, the --max-macs budget as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,13 +186,18 @@ def plot_pareto(rows, path):
             textcoords="offset points",
         )
     front = pareto_front(rows)
-    axes.step(
-        [r["macs"] / 1e9 for r in front],
-        [r["val_score"] for r in front],
-        where="post",
-        color="tab:red",
+    front_macs, front_scores = [r["macs"] / 1e9 for r in front], [r["val_score"] for r in front]
+    axes.step(front_macs, front_scores, where="post", color="tab:red")
+    axes.scatter(
+        front_macs,
+        front_scores,
+        s=150,
+        facecolors="none",
+        edgecolors="tab:red",
         label="Pareto front",
     )
+    if max_macs is not None:
+        axes.axvline(max_macs / 1e9, color="grey", linestyle="--", label="--max-macs budget")
     axes.set_xscale("log")
     axes.set_xlabel("multiply-adds per crop (G)")
     axes.set_ylabel("validation score (accuracy or mAP)")
