@@ -31,6 +31,7 @@ def run(args):
 
     import keras
 
+    from erann_tf.data.audio import SAMPLE_RATE
     from erann_tf.data.loader import ClipLoader
     from erann_tf.training.evaluation import evaluate
     from erann_tf.training.recipes import get_recipe
@@ -52,7 +53,7 @@ def run(args):
         )
     loader = ClipLoader(clips, on_bad_file=args.on_bad_file).scan(progress=not args.json)
     crop = args.crop_seconds or recipe.crop_seconds
-    result = evaluate(model, loader, recipe.multi_label, int(crop * 44100))
+    result = evaluate(model, loader, recipe.multi_label, int(crop * SAMPLE_RATE))
     result.update({"model": args.model, "fold": args.fold, "skipped_files": len(loader.bad_files)})
     if args.json:
         print(json.dumps(result))

@@ -30,6 +30,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.bad_files = bad_files
         self.history = history
         self.min_samples = min_samples
+        self.result = None  # the latest evaluation, with EMA weights
         self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
         self._started = time.time()
 
@@ -41,10 +42,10 @@ class EpochEnd(keras.callbacks.Callback):
         entry.update({k: float(v) for k, v in (logs or {}).items()})
         if self.val_loader is not None:
             with ema_weights(self.model.optimizer, self.erann):
-                result = evaluation.evaluate(
+                self.result = evaluation.evaluate(
                     self.erann, self.val_loader, self.multi_label, self.min_samples
                 )
-                entry["val_score"] = evaluation.headline(result)
+                entry["val_score"] = evaluation.headline(self.result)
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]
                     self.run.save_model(self.erann, "best.keras")

@@ -14,13 +14,14 @@ import keras
 
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.data import sources
+from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.models import ERANN, parse_preset
 from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
 from erann_tf.training.callbacks import EpochEnd, ema_weights
-from erann_tf.training.checkpoint import load_state, save_state
+from erann_tf.training.checkpoint import load_state
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.recipes import get_recipe
 from erann_tf.training.schedules import OneCycle
@@ -120,6 +121,10 @@ class Settings:
     mixup_alpha: float
     time_mask: int
     freq_mask: int
+
+    @property
+    def crop_samples(self):
+        return int(self.crop_seconds * SAMPLE_RATE)
 
 
 class RunDir:
@@ -268,9 +273,11 @@ def _run(run, config, settings, resume, progress):
     if resume and os.path.isfile(run.checkpoint):
         first_epoch = load_state(run.checkpoint, trainer)
         history = run.history()[:first_epoch]
-    crop = int(settings.crop_seconds * 44100)
     multi_label = settings.recipe.multi_label
-    callbacks = [EpochEnd(run, model, val_loader, multi_label, loader.bad_files, history, crop)]
+    epoch_end = EpochEnd(
+        run, model, val_loader, multi_label, loader.bad_files, history, settings.crop_samples
+    )
+    callbacks = [epoch_end]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
     if first_epoch < settings.epochs:
@@ -283,7 +290,7 @@ def _run(run, config, settings, resume, progress):
             verbose=1 if progress else 0,
             shuffle=False,  # the order is already shuffled, from the seed and the epoch
         )
-    return _finish(run, config, settings, trainer, model, loader, val_loader, history, started)
+    return _finish(run, config, settings, trainer, model, loader, val_loader, epoch_end, started)
 
 
 def load_data(config, settings, progress=True):
@@ -311,9 +318,7 @@ def compile_trainer(model, settings, steps, seed):
     if recipe.schedule == "one_cycle":
         learning_rate = OneCycle(learning_rate, total_steps=steps * settings.epochs)
     optimizer = EMAAdam(learning_rate, ema_momentum=recipe.ema_decay)
-    trainer = AugmentedTrainer(
-        model, int(settings.crop_seconds * 44100), settings.mixup_alpha, seed=seed
-    )
+    trainer = AugmentedTrainer(model, settings.crop_samples, settings.mixup_alpha, seed=seed)
     if recipe.multi_label:
         loss, metrics = (
             keras.losses.BinaryCrossentropy(),
@@ -342,16 +347,17 @@ def training_data(transport, loader, settings, seed, first_epoch):
     )
 
 
-def _finish(run, config, settings, trainer, model, loader, val_loader, history, started):
+def _finish(run, config, settings, trainer, model, loader, val_loader, epoch_end, started):
+    # The last epoch's evaluation already used these EMA weights; a resumed run
+    # that had nothing left to train evaluates here.
+    final = epoch_end.result
     with ema_weights(trainer.optimizer, model):
         run.save_model(model, "final.keras")
-        final = None
-        if val_loader is not None:
-            crop = int(settings.crop_seconds * 44100)
-            final = evaluation.evaluate(model, val_loader, settings.recipe.multi_label, crop)
+        if val_loader is not None and final is None:
+            multi_label = settings.recipe.multi_label
+            final = evaluation.evaluate(model, val_loader, multi_label, settings.crop_samples)
     if final is not None:
         evaluation.plot(final, loader.class_names, os.path.join(run.path, "evaluation.png"))
-    save_state(run.checkpoint, trainer, settings.epochs)
     result = {
         "recipe": settings.recipe.name,
         "tm": settings.tm,
@@ -364,7 +370,7 @@ def _finish(run, config, settings, trainer, model, loader, val_loader, history, 
         "bad_files": [reason for _, reason in loader.bad_files.entries],
         "epochs": settings.epochs,
         "seconds": round(time.time() - started, 1),
-        "history": history,
+        "history": epoch_end.history,
         "validation": final,
         "backend": keras.backend.backend(),
         "compute_dtype": model.get_layer("fc1").compute_dtype,  # the precision it trained in

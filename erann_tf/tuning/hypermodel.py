@@ -128,8 +128,8 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False
         )
         with ema_weights(trainer.optimizer, model):
-            crop = int(settings.crop_seconds * 44100)
-            result = evaluation.evaluate(model, val_loader, self.recipe.multi_label, crop)
+            multi_label = self.recipe.multi_label
+            result = evaluation.evaluate(model, val_loader, multi_label, settings.crop_samples)
             if self.models_dir:
                 model.save(self.model_path(hp))
         cost = complexity(
