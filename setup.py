@@ -7,7 +7,10 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["erann_tf", "erann_tf.*"]),
+    # The trained models in savedmodels/ install as the package erann_tf.savedmodels.
+    packages=find_packages(include=["erann_tf", "erann_tf.*"]) + ["erann_tf.savedmodels"],
+    package_dir={"erann_tf.savedmodels": "savedmodels"},
+    package_data={"erann_tf.savedmodels": ["*.md", "*/*"]},
     install_requires=[
         "tensorflow==2.21.0",
         "keras==3.15.1",

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -32,6 +33,43 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+class atomic_folder:
+    """A context manager yielding a temporary folder beside `path`; on success
+    it takes the place of `path` (replacing an older one) by renames.
+
+    Example:
+    >>> import tempfile, os
+    >>> target = os.path.join(tempfile.mkdtemp(), "out")
+    >>> with atomic_folder(target) as tmp:
+    ...     _ = open(os.path.join(tmp, "a.txt"), "w").write("done")
+    >>> os.listdir(target)
+    ['a.txt']
+    """
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+
+    def __enter__(self):
+        parent = os.path.dirname(self.path)
+        os.makedirs(parent, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-")
+        os.chmod(self.tmp, 0o777 & ~_umask())
+        return self.tmp
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        old = None
+        if os.path.exists(self.path):
+            old = tempfile.mkdtemp(dir=os.path.dirname(self.path), prefix=".old-")
+            os.replace(self.path, os.path.join(old, "x"))
+        os.replace(self.tmp, self.path)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
 
 
 def _umask():

@@ -52,3 +52,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tf_only" in item.keywords and not tf_backend:
             item.add_marker(pytest.mark.skip(reason="needs the TensorFlow backend"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """An untrained ERANN-1x4-1 for ten FSDD digits saved as a model folder
+    (model.keras, metadata.json, labels.txt) with a 1 s window."""
+    from erann_tf import ERANN
+    from erann_tf.export.metadata import Metadata, write_metadata
+
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-fsdd"
+    folder.mkdir()
+    model = ERANN(tm=4, width=1, num_classes=10, activation="softmax", seed=0)
+    model.save(folder / "model.keras")
+    digits = tuple(str(d) for d in range(10))
+    write_metadata(folder, Metadata("tiny-fsdd", window_s=1.0, classes=digits, tm=4, width=1))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fsdd_clips(shared):
+    """Sixteen real FSDD recordings spread over digits and speakers."""
+    return sorted((shared / "data" / "fsdd" / "recordings").glob("*.wav"))[::169][:16]

@@ -8,9 +8,9 @@ import argparse
 import os
 import sys
 
-from erann_tf.cli import cv, evaluate, summary, train, tune
+from erann_tf.cli import cv, evaluate, export, predict, summary, train, tune
 
-VERBS = (summary, train, evaluate, cv, tune)
+VERBS = (summary, train, evaluate, cv, tune, export, predict)
 
 
 def build_parser():

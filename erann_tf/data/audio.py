@@ -56,6 +56,58 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
+def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
+    """Yields a file as mono float32 blocks at `sample_rate`, read and resampled
+    `block_seconds` of the file at a time, so an hour-long file never sits in
+    memory whole. The checks are those of `load_audio`, raised as AudioError
+    when the block that shows the problem is reached.
+
+    Example:
+    >>> import numpy as np, soundfile, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> soundfile.write(path, np.zeros(24000, "float32"), 8000)
+    >>> sum(len(b) for b in stream_audio(path, block_seconds=1.0))
+    132300
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: no such file")
+    try:
+        handle = soundfile.SoundFile(path)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+        raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
+    with handle:
+        try:
+            _check_not_truncated(handle)
+        except ValueError as error:
+            raise AudioError(f"{path}: not a readable audio file ({error})") from None
+        resampler = None
+        if handle.samplerate != sample_rate:
+            resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, "float32", "HQ")
+        block = max(1, int(block_seconds * handle.samplerate))
+        total = 0
+        while True:
+            try:
+                samples = handle.read(block, dtype="float32", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError) as error:
+                raise AudioError(
+                    f"{path}: not a readable audio file ({_first_line(error)})"
+                ) from None
+            last = len(samples) < block
+            if not np.isfinite(samples).all():
+                raise AudioError(f"{path}: contains NaN or Inf samples")
+            total += len(samples)
+            mono = samples.mean(axis=1)
+            if resampler is not None:
+                mono = resampler.resample_chunk(mono, last=last)
+            if len(mono):
+                yield np.ascontiguousarray(mono, dtype=np.float32)
+            if last:
+                break
+        if total == 0:
+            raise AudioError(f"{path}: empty audio (0 samples)")
+
+
 def _read(path, max_seconds, rng):
     with soundfile.SoundFile(path) as handle:
         _check_not_truncated(handle)

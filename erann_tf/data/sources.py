@@ -116,6 +116,25 @@ def _audio_files(folder):
     )
 
 
+def find_audio_files(root):
+    """Every audio file under `root`, in any subfolder, in natural order.
+
+    Example:
+    >>> len(find_audio_files("../shared/data/esc10"))
+    320
+    """
+    root = _require_dir(root)
+    found = [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(root)
+        for name in names
+        if name.lower().endswith(AUDIO_EXTENSIONS)
+    ]
+    if not found:
+        raise SourceError(f"{root}: no audio files ({', '.join(AUDIO_EXTENSIONS)})")
+    return sorted(found, key=_natural)
+
+
 def _require_dir(root):
     root = os.fspath(root)
     if not os.path.isdir(root):

@@ -118,7 +118,12 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.fmax = float(fmax)
         self.amin = float(amin)
         self._dft = windowed_dft_matrix(n_fft).astype("float32")
-        self._filterbank = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax).astype("float32")
+        # The filterbank carries a factor of 10^5 that the dB value takes off
+        # again, so that the floor amin * 10^5 (1e-5 by default) survives float16
+        # TFLite conversion, which stores constants in float16 (1e-10 would be 0).
+        self._filterbank = (mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax) * _SCALE).astype(
+            "float32"
+        )
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
     @property
@@ -148,7 +153,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         n_bins = self.n_fft // 2 + 1
         power = ops.square(spectrum[..., :n_bins]) + ops.square(spectrum[..., n_bins:])
         mel = ops.matmul(power, ops.convert_to_tensor(self._filterbank))
-        return 10.0 * ops.log10(ops.maximum(mel, self.amin))
+        return 10.0 * ops.log10(ops.maximum(mel, self.amin * _SCALE)) - 10.0 * np.log10(_SCALE)
 
     def _stft(self, padded, num_frames):
         # n_fft is a whole number r of hops, so frame f is the hop-sized chunks
@@ -186,6 +191,9 @@ class LogMelSpectrogram(keras.layers.Layer):
             }
         )
         return config
+
+
+_SCALE = 1e5
 
 
 def _check_frontend_args(sample_rate, n_fft, hop_length, n_mels, fmin, fmax, amin):

@@ -134,6 +134,25 @@ class ERANN(keras.Model):
         preset = parse_preset(name)
         return cls(tm=preset.tm, width=preset.width, **kwargs)
 
+    @classmethod
+    def from_preset(cls, name):
+        """Loads a trained model the package ships, e.g. "erann-esc10".
+
+        Its folder (see `erann_tf.models.presets.shipped_model_dir`) also holds
+        labels.txt, metadata.json and TFLite versions.
+
+        Example:
+        >>> model = ERANN.from_preset("erann-esc10")
+        >>> model.output.shape[-1]
+        10
+        """
+        import os
+
+        from erann_tf.models.presets import shipped_model_dir
+
+        path = os.path.join(shipped_model_dir(name), "model.keras")
+        return keras.models.load_model(path)
+
     def get_config(self):
         return {
             "tm": self.tm,

@@ -1,6 +1,8 @@
-"""Paper preset names ERANN-{tc}x{tm}-{W} and the paper's reported results."""
+"""Paper preset names ERANN-{tc}x{tm}-{W}, the paper's reported results, and
+the trained models the package ships."""
 
 import dataclasses
+import os
 import re
 
 from erann_tf.models.architecture import validate
@@ -99,3 +101,40 @@ def paper_results(name):
         for (dataset, training, metric), values in _PAPER_RESULTS.items()
         if suffix in values
     )
+
+
+def shipped_models_dir():
+    """The folder of the trained models the package ships (savedmodels/ in the
+    source tree, installed as the erann_tf.savedmodels package data)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("erann_tf.savedmodels")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+def shipped_models():
+    """Names of the shipped trained models (folders with a model.keras).
+
+    Example:
+    >>> "erann-esc10" in shipped_models()
+    True
+    """
+    folder = shipped_models_dir()
+    if folder is None or not os.path.isdir(folder):
+        return ()
+    return tuple(
+        sorted(
+            n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n, "model.keras"))
+        )
+    )
+
+
+def shipped_model_dir(name):
+    """The folder of the shipped model `name`, or a ValueError listing them."""
+    if name not in shipped_models():
+        raise ValueError(
+            f"no shipped model {name!r}; shipped models: {', '.join(shipped_models()) or 'none'}"
+        )
+    return os.path.join(shipped_models_dir(), name)

@@ -1,0 +1,63 @@
+"""`erann predict`: class scores of audio files, per window and per clip."""
+
+import json
+import sys
+
+HELP = "class scores of audio files of any length (sliding windows)"
+DEFAULT_MODEL = "erann-esc10"
+
+
+def register(subparsers):
+    from erann_tf.inference.predict import REDUCTIONS
+
+    parser = subparsers.add_parser("predict", help=HELP, description=HELP + ".")
+    parser.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg, MP3; any rate)")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="a shipped model's name, a model folder, a .keras or .tflite file or a SavedModel "
+        f"folder (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument("--top-k", type=int, default=5, help="classes to report (default 5)")
+    parser.add_argument("--window", type=float, help="window in seconds (default: the model's)")
+    parser.add_argument("--hop", type=float, help="hop in seconds (default: half a window)")
+    parser.add_argument(
+        "--reduce", choices=REDUCTIONS, default="mean", help="clip score over windows"
+    )
+    parser.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from erann_tf.inference import load_runner, predict_file
+
+    for name in ("top_k", "window", "hop"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} {value} is not allowed; it must be > 0")
+    runner = load_runner(args.model)
+    if runner.format == "tflite" and args.window is not None:
+        raise ValueError("--window cannot change a TFLite model's fixed input length")
+    failed = 0
+    for path in args.audio:
+        result = predict_file(runner, path, args.window, args.hop, args.reduce, args.top_k)
+        if "error" in result:
+            failed += 1
+            print(f"erann predict: error: {result['error']}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(result), flush=True)
+        elif "error" not in result:
+            _print_result(result)
+    return 1 if failed else 0
+
+
+def _print_result(result):
+    windows = result["windows"]
+    print(f"{result['file']}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
+          f"model {result['model']})")  # fmt: skip
+    for entry in result["top"]:
+        print(f"  {entry['score']:.3f}  {entry['label']}")
+    for window in windows:
+        best = window["top"][0]
+        print(f"    {window['start_s']:8.2f}-{window['end_s']:.2f} s  "
+              f"{best['label']} {best['score']:.3f}")  # fmt: skip

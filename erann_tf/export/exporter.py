@@ -1,0 +1,120 @@
+"""`export`: a trained model to a folder of deployable files, checked for parity."""
+
+import dataclasses
+import json
+import os
+import shutil
+
+import numpy as np
+
+from erann_tf.atomic import atomic_path
+from erann_tf.export import metadata as meta
+from erann_tf.export import parity
+from erann_tf.export.savedmodel import write_savedmodel
+from erann_tf.export.tflite import FILENAMES, QUANTIZATIONS, check_builtin_only, convert
+
+FORMATS = ("savedmodel", "tflite", "all")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    """What `erann export` makes.
+
+    Example:
+    >>> ExportConfig("m.keras", "out", quantize=("float16",)).tflite
+    False
+    """
+
+    model: str  # a .keras file, a model folder or a shipped model's name
+    output: str
+    format: str = "savedmodel"
+    quantize: tuple = ("none",)  # TFLite variants
+    window_s: float = None  # TFLite input length (default: the metadata's window)
+    calibration_data: str = None  # real clips for int8
+    parity_data: str = None  # real clips for the parity check (default: the examples)
+    name: str = None
+    cv_summary: str = None  # an `erann cv` cv.json to record in the metadata
+    force: bool = False
+
+    @property
+    def savedmodel(self):
+        return self.format in ("savedmodel", "all")
+
+    @property
+    def tflite(self):
+        return self.format in ("tflite", "all")
+
+    def check(self):
+        if self.format not in FORMATS:
+            raise ValueError(f"format={self.format!r} is not allowed; use {', '.join(FORMATS)}")
+        unknown = [q for q in self.quantize if q not in QUANTIZATIONS]
+        if unknown:
+            raise ValueError(
+                f"--quantize {','.join(unknown)} is not allowed; use {', '.join(QUANTIZATIONS)}"
+            )
+        if self.tflite and "int8" in self.quantize and not self.calibration_data:
+            raise ValueError("--quantize int8 needs --calibration-data DIR of real clips")
+        if self.window_s is not None and not self.window_s > 0:
+            raise ValueError(f"--window {self.window_s} is not allowed; it must be > 0")
+        if os.path.exists(self.output) and os.listdir(self.output) and not self.force:
+            raise FileExistsError(f"{self.output}: exists and is not empty; use --force")
+
+
+def export(config, progress=print):
+    """Writes the model, its metadata and the requested exports into
+    config.output, each file atomically, and returns one Parity per export."""
+    import keras
+
+    from erann_tf.data.examples import example_clips
+    from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner, resolve
+
+    config.check()
+    source = resolve(config.model)
+    if not source.endswith(".keras"):
+        raise ValueError(f"{config.model}: export needs a .keras model or a model folder")
+    model = keras.models.load_model(source, compile=False)
+    info = _metadata(config, source, model)
+    window = int(round((config.window_s or info.window_s) * info.sample_rate))
+    if config.parity_data:
+        windows = parity.clip_windows(config.parity_data, window, info.sample_rate)
+    else:
+        clips = example_clips(info.sample_rate).values()
+        windows = np.stack([parity.first_window(c, window) for c in clips])
+    reference = model.predict(windows, batch_size=1, verbose=0)
+
+    os.makedirs(config.output, exist_ok=True)
+    target = os.path.join(config.output, "model.keras")
+    if os.path.abspath(source) != os.path.abspath(target):
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    meta.write_metadata(config.output, info)
+    results = []
+    if config.savedmodel:
+        progress("writing saved_model/")
+        path = os.path.join(config.output, "saved_model")
+        write_savedmodel(model, path)
+        results.append(parity.compare("savedmodel", reference, SavedModelRunner(path)(windows)))
+    calibration = None
+    for quantize in config.quantize if config.tflite else ():
+        progress(f"writing {FILENAMES[quantize]}")
+        if quantize == "int8" and calibration is None:
+            calibration = parity.clip_windows(config.calibration_data, window, info.sample_rate)
+            calibration = [clip[None] for clip in calibration]
+        content = convert(model, window, quantize, calibration)
+        check_builtin_only(content)
+        path = os.path.join(config.output, FILENAMES[quantize])
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            handle.write(content)
+        results.append(parity.compare(quantize, reference, TFLiteRunner(path)(windows)))
+    return results
+
+
+def _metadata(config, source, model):
+    info = meta.find_metadata(source) or meta.for_model(model)
+    changes = {}
+    if config.name:
+        changes["name"] = config.name
+    if config.cv_summary:
+        with open(config.cv_summary, encoding="utf-8") as handle:
+            changes["metrics"] = {**info.metrics, "cross_validation": json.load(handle)}
+    return dataclasses.replace(info, **changes)

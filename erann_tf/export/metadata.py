@@ -1,0 +1,175 @@
+"""A model's metadata: what it expects and what it was trained on (DESIGN.md §7).
+
+A model folder (savedmodels/<name>/) holds it as metadata.json plus labels.txt;
+a training run directory holds the same facts in config.json and metrics.json,
+so a run's final.keras can be exported or used for prediction as it is.
+"""
+
+import dataclasses
+import json
+import os
+
+from erann_tf.atomic import atomic_path, write_json
+from erann_tf.data.audio import SAMPLE_RATE
+
+DEFAULT_WINDOW_S = 10.0  # when nothing says how long the training clips were
+
+
+@dataclasses.dataclass(frozen=True)
+class Metadata:
+    """What a model's users need besides its weights.
+
+    Example:
+    >>> Metadata("m", tm=4, width=1, window_s=4.0, classes=("dog", "rain")).preset
+    'ERANN-4x4-1'
+    """
+
+    name: str
+    window_s: float  # the training crop t_c: the window that inference slides
+    classes: tuple
+    tm: int = None  # None where only a SavedModel or TFLite file is known
+    width: int = None
+    sample_rate: int = SAMPLE_RATE
+    activation: str = "softmax"
+    training: dict = dataclasses.field(default_factory=dict)  # recipe, data, clips, epochs...
+    metrics: dict = dataclasses.field(default_factory=dict)
+    command: str = None  # the command that trained it
+
+    @property
+    def preset(self):
+        if self.tm is None:
+            return None
+        return f"ERANN-{self.window_s:g}x{self.tm}-{self.width}"
+
+    @property
+    def window_samples(self):
+        return int(round(self.window_s * self.sample_rate))
+
+    def to_json(self):
+        payload = dataclasses.asdict(self)
+        payload["classes"] = list(self.classes)
+        payload["preset"] = self.preset
+        return payload
+
+    @classmethod
+    def from_json(cls, payload):
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in payload.items() if k in fields}
+        values["classes"] = tuple(values.get("classes", ()))
+        return cls(**values)
+
+
+def for_model(model, name=None):
+    """Metadata from the model alone: class_0..class_{n-1} and a 10 s window."""
+    return Metadata(
+        name or model.name,
+        window_s=DEFAULT_WINDOW_S,
+        classes=numbered_classes(model.output.shape[-1]),
+        tm=model.tm,
+        width=model.width,
+        sample_rate=model.sample_rate,
+        activation=model.activation,
+    )
+
+
+def for_file(path, num_classes, window_s=DEFAULT_WINDOW_S):
+    """Metadata of an exported file with no metadata.json: its class names from
+    a labels.txt beside it, else class_0..class_{n-1}."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    labels = os.path.join(folder, "labels.txt")
+    classes = numbered_classes(num_classes)
+    if os.path.isfile(labels):
+        with open(labels, encoding="utf-8") as handle:
+            named = tuple(line.rstrip("\n") for line in handle)
+        if len(named) != num_classes:
+            raise ValueError(f"{labels}: {len(named)} names for a model of {num_classes} classes")
+        classes = named
+    name = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+    return Metadata(name, window_s=window_s, classes=classes)
+
+
+def numbered_classes(count):
+    return tuple(f"class_{i}" for i in range(count))
+
+
+def find_metadata(model_path):
+    """The metadata beside a model file or inside a model folder: metadata.json,
+    else a training run's config.json and metrics.json, else None."""
+    folder = model_path if os.path.isdir(model_path) else os.path.dirname(model_path)
+    for candidate in (folder, os.path.dirname(os.path.abspath(folder))):
+        path = os.path.join(candidate, "metadata.json")
+        if os.path.isfile(path):
+            return read_metadata(path)
+    if os.path.isfile(os.path.join(folder, "config.json")) and os.path.isfile(
+        os.path.join(folder, "metrics.json")
+    ):
+        return from_run(folder)
+    return None
+
+
+def read_metadata(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return Metadata.from_json(json.load(handle))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}: not a valid metadata.json ({error})") from None
+
+
+def from_run(run_dir, name=None):
+    """Metadata of the model a training run wrote (its config.json and metrics.json)."""
+    from erann_tf.training.trainer import RunDir
+
+    config = RunDir(run_dir).load_config()
+    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    settings = config.resolved()
+    metrics = {"validation": result["validation"]} if result.get("validation") else {}
+    return Metadata(
+        name or os.path.basename(os.path.normpath(run_dir)),
+        tm=settings.tm,
+        width=settings.width,
+        window_s=settings.crop_seconds,
+        classes=tuple(result["classes"]),
+        activation=settings.recipe.activation,
+        training={
+            "recipe": settings.recipe.name,
+            "data": config.data,
+            "clips": result["train_clips"],
+            "held_out_fold": config.fold,
+            "epochs": settings.epochs,
+            "batch_size": settings.batch_size,
+            "learning_rate": settings.learning_rate,
+            "mixup_alpha": settings.mixup_alpha,
+            "seconds": result["seconds"],
+            "backend": result["backend"],
+        },
+        metrics=metrics,
+        command=training_command(dataclasses.asdict(config)),
+    )
+
+
+def training_command(config):
+    """The `erann train` command line that a run's config.json describes.
+
+    Example:
+    >>> training_command({"recipe": "fsdd", "data": "d", "output": "o", "tm": 4, "cache": True})
+    'erann train --recipe fsdd --data d --output o --tm 4'
+    """
+    words = ["erann", "train"]
+    for key, value in config.items():
+        flag = "--" + key.replace("_", "-")
+        if key == "cache":
+            words += [] if value else ["--no-cache"]
+        elif value is True:
+            words.append(flag)
+        elif value not in (None, False) and not (key == "on_bad_file" and value == "error"):
+            words += [flag, str(value)]
+    return " ".join(words)
+
+
+def write_metadata(folder, metadata):
+    """metadata.json and labels.txt (one class a line, in output order), atomically."""
+    write_json(os.path.join(folder, "metadata.json"), metadata.to_json())
+    with atomic_path(os.path.join(folder, "labels.txt")) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"{label}\n" for label in metadata.classes))

@@ -1,0 +1,66 @@
+"""Predictions for audio files of any length: per window and for the clip."""
+
+import numpy as np
+
+from erann_tf.data.audio import AudioError, stream_audio
+from erann_tf.inference.windows import sliding_windows
+
+REDUCTIONS = ("mean", "max")
+N_FFT = 1380  # one frame of the frontend (DESIGN.md §2): shorter audio is no clip
+
+
+def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5, batch=16):
+    """Scores of one audio file as the JSON-ready dict of DESIGN.md §7.
+
+    The file is decoded, downmixed and resampled as it streams, cut into
+    windows of `window_s` (default: the model's training window) every `hop_s`
+    (default: half a window), and each window is scored; the clip's scores are
+    the mean (or max, for tagging) over its windows. A file that cannot be used
+    gives {"file", "error"} instead of raising.
+    """
+    info = runner.metadata
+    window = int(round((window_s or info.window_s) * info.sample_rate))
+    hop = int(round(hop_s * info.sample_rate)) if hop_s else max(1, window // 2)
+    try:
+        spans, scores = _score_windows(runner, path, window, hop, info.sample_rate, batch)
+    except AudioError as error:
+        return {"file": str(path), "error": str(error)}
+    clip = scores.max(axis=0) if reduce == "max" else scores.mean(axis=0)
+    rate = info.sample_rate
+    return {
+        "file": str(path),
+        "duration_s": round(spans[-1][1] / rate, 3),
+        "model": info.name,
+        "top": _top(clip, info.classes, top_k),
+        "windows": [
+            {
+                "start_s": round(start / rate, 3),
+                "end_s": round(end / rate, 3),
+                "top": _top(row, info.classes, top_k),
+            }
+            for (start, end), row in zip(spans, scores, strict=True)
+        ],  # fmt: skip
+    }
+
+
+def _score_windows(runner, path, window, hop, rate, batch):
+    spans, scores, pending = [], [], []
+    for start, end, samples in sliding_windows(stream_audio(path, rate), window, hop):
+        spans.append((start, end))
+        pending.append(samples)
+        if len(pending) == batch:
+            scores.append(runner(np.stack(pending)))
+            pending = []
+    if spans and spans[-1][1] < N_FFT:
+        raise AudioError(
+            f"{path}: {spans[-1][1]} samples at {rate} Hz is shorter than one frame "
+            f"({N_FFT} samples)"
+        )
+    if pending:
+        scores.append(runner(np.stack(pending)))
+    return spans, np.concatenate(scores)
+
+
+def _top(scores, classes, k):
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [{"label": classes[i], "score": round(float(scores[i]), 6)} for i in order]

@@ -1,0 +1,121 @@
+"""One interface over every model format: Keras, SavedModel and TFLite.
+
+A runner maps windows [n, samples] to scores [n, classes] and carries the
+model's Metadata (class names, sample rate, window).
+"""
+
+import os
+
+import numpy as np
+
+from erann_tf.export import metadata as meta
+
+
+def resolve(spec):
+    """The model file or folder that `spec` names: a shipped model's name, a
+    model folder (its model.keras), a .keras file, a SavedModel folder or a
+    .tflite file."""
+    from erann_tf.models.presets import shipped_model_dir, shipped_models
+
+    if spec in shipped_models():
+        spec = shipped_model_dir(spec)
+    if os.path.isdir(spec):
+        if os.path.isfile(os.path.join(spec, "saved_model.pb")):
+            return spec
+        if os.path.isfile(os.path.join(spec, "model.keras")):
+            return os.path.join(spec, "model.keras")
+        raise ValueError(f"{spec}: a folder without model.keras or saved_model.pb")
+    if not os.path.isfile(spec):
+        names = ", ".join(shipped_models()) or "none yet"
+        raise FileNotFoundError(f"{spec}: no such model file or folder (shipped models: {names})")
+    if not spec.endswith((".keras", ".tflite")):
+        raise ValueError(f"{spec}: not a model; use a .keras, .tflite or SavedModel folder")
+    return spec
+
+
+def load_runner(spec):
+    """A runner for the model `spec` names (see `resolve`)."""
+    path = resolve(spec)
+    if path.endswith(".tflite"):
+        return TFLiteRunner(path)
+    if os.path.isdir(path):
+        return SavedModelRunner(path)
+    return KerasRunner(path)
+
+
+class KerasRunner:
+    """A .keras model; windows run in batches."""
+
+    format = "keras"
+
+    def __init__(self, path, batch_size=8):
+        import keras
+
+        import erann_tf.models  # noqa: F401  (registers the layers for loading)
+
+        self.path = path
+        self.model = keras.models.load_model(path, compile=False)
+        self.metadata = meta.find_metadata(path) or meta.for_model(self.model)
+        self.batch_size = batch_size
+
+    def __call__(self, windows):
+        return np.asarray(self.model.predict(windows, batch_size=self.batch_size, verbose=0))
+
+
+class SavedModelRunner:
+    """A SavedModel folder, through its serving_default signature."""
+
+    format = "savedmodel"
+
+    def __init__(self, path, batch_size=8):
+        import tensorflow as tf
+
+        self.path = path
+        self.serve = tf.saved_model.load(path).signatures["serving_default"]
+        self.metadata = meta.find_metadata(path)
+        if self.metadata is None:
+            classes = self.serve.structured_outputs["scores"].shape[-1]
+            self.metadata = meta.for_file(path, classes)
+        self.batch_size = batch_size
+
+    def __call__(self, windows):
+        import tensorflow as tf
+
+        return np.concatenate(
+            [
+                self.serve(waveform=tf.constant(windows[i : i + self.batch_size]))["scores"].numpy()
+                for i in range(0, len(windows), self.batch_size)
+            ]
+        )
+
+
+class TFLiteRunner:
+    """A .tflite model in ai-edge-litert; its window length is fixed."""
+
+    format = "tflite"
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = path
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except ValueError as error:
+            raise ValueError(f"{path}: not a TFLite model ({error})") from None
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        window = int(self.input["shape"][1])
+        found = meta.find_metadata(path) or meta.for_file(path, int(self.output["shape"][-1]))
+        # The file's input length wins over the metadata's window.
+        self.metadata = meta.Metadata.from_json(
+            {**found.to_json(), "window_s": window / found.sample_rate}
+        )
+
+    def __call__(self, windows):
+        scores = []
+        for window in windows:
+            self.interpreter.set_tensor(self.input["index"], window[None].astype(np.float32))
+            self.interpreter.invoke()
+            scores.append(self.interpreter.get_tensor(self.output["index"])[0].copy())
+        return np.stack(scores)

@@ -1,0 +1,129 @@
+"""Sliding windows, streaming decode, runners, `erann predict` and the
+standalone TFLite example."""
+
+import json
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+import soundfile
+
+from erann_tf.cli import main
+from erann_tf.data.audio import load_audio, stream_audio
+from erann_tf.inference import load_runner, predict_file, sliding_windows, window_bounds
+from tests.conftest import REPO
+from tests.test_bad_input import _make_bad_files
+
+
+@pytest.mark.parametrize("total", [1, 999, 1000, 1001, 4321, 10000])
+@pytest.mark.parametrize("window, hop", [(1000, 500), (1000, 1000), (1000, 300), (700, 1200)])
+def test_streamed_windows_match_the_whole_signal(total, window, hop):
+    signal = np.arange(total, dtype=np.float32)
+    rng = np.random.default_rng(total)
+    cuts = np.sort(rng.integers(0, total, size=5))
+    blocks = np.split(signal, cuts)
+    streamed = list(sliding_windows(iter(blocks), window, hop))
+    assert [(s, e) for s, e, _ in streamed] == window_bounds(total, window, hop)
+    for start, end, samples in streamed:
+        assert len(samples) == window
+        np.testing.assert_array_equal(samples[: end - start], signal[start:end])
+        assert not samples[end - start :].any()  # zero padding of a short signal
+    assert streamed[0][0] == 0 and streamed[-1][1] == total
+
+
+def test_an_hour_of_audio_in_bounded_memory():
+    block = np.zeros(44100, np.float32)
+    tracemalloc.start()
+    count = sum(1 for _ in sliding_windows((block for _ in range(3600)), 4 * 44100, 2 * 44100))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert count == 1799
+    assert peak < 8 * 4 * 44100 * 4  # a few windows, not 635 MB
+
+
+def test_stream_audio_matches_load_audio_on_real_clips(shared):
+    for path in [
+        next((shared / "data" / "ravdess" / "Actor_01").iterdir()),  # 48 kHz Ogg
+        next((shared / "data" / "fsdd" / "recordings").iterdir()),  # 8 kHz WAV
+    ]:
+        whole = load_audio(path)
+        streamed = np.concatenate(list(stream_audio(path, block_seconds=0.37)))
+        assert abs(len(streamed) - len(whole)) <= 2
+        n = min(len(whole), len(streamed))
+        assert np.abs(streamed[:n] - whole[:n]).max() < 1e-3
+
+
+def test_predict_file_json_shape(tiny_model_dir, fsdd_clips):
+    runner = load_runner(str(tiny_model_dir))
+    result = predict_file(runner, fsdd_clips[0], top_k=3)
+    assert set(result) == {"file", "duration_s", "model", "top", "windows"}
+    assert result["model"] == "tiny-fsdd" and len(result["top"]) == 3
+    assert {entry["label"] for entry in result["top"]} <= {str(d) for d in range(10)}
+    assert result["windows"][0]["start_s"] == 0.0
+    assert result["windows"][-1]["end_s"] == result["duration_s"]
+
+
+def test_window_timestamps_on_a_long_file(tiny_model_dir, fsdd_clips, tmp_path):
+    # 2.5 s of real speech: windows of 1 s every 0.5 s, and one ending at 2.5 s.
+    audio = np.concatenate([load_audio(p) for p in fsdd_clips])[: int(2.5 * 44100)]
+    path = tmp_path / "long.wav"
+    soundfile.write(path, audio, 44100, subtype="FLOAT")
+    result = predict_file(load_runner(str(tiny_model_dir)), path, hop_s=0.5)
+    spans = [(w["start_s"], w["end_s"]) for w in result["windows"]]
+    assert spans == [(0.0, 1.0), (0.5, 1.5), (1.0, 2.0), (1.5, 2.5)]
+    max_result = predict_file(load_runner(str(tiny_model_dir)), path, hop_s=0.5, reduce="max")
+    assert max_result["top"][0]["score"] >= result["top"][0]["score"]
+
+
+def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared, tmp_path):
+    expected = _make_bad_files(tmp_path / "bad", shared)
+    expected["short.wav"] = "shorter than one frame"
+    bad = [str(tmp_path / "bad" / name) for name in expected]
+    good = [str(p) for p in fsdd_clips[:2]]
+    result = subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", "predict", "--model", str(tiny_model_dir),
+         "--json", good[0], *bad, good[1]],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [good[0], *bad, good[1]]
+    assert "top" in lines[0] and "top" in lines[-1]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("erann predict")]
+    assert len(errors) == len(bad) and "Traceback" not in result.stderr
+    for line, (name, words) in zip(lines[1:-1], expected.items(), strict=True):
+        assert set(line) == {"file", "error"}
+        assert name in line["error"] and words in line["error"], line
+
+
+def test_predict_cli_text_and_arguments(tiny_model_dir, fsdd_clips, capsys):
+    assert main(["predict", "--model", str(tiny_model_dir), str(fsdd_clips[0])]) == 0
+    out = capsys.readouterr().out
+    assert "model tiny-fsdd" in out and "0.00-" in out
+    assert main(["predict", "--model", str(tiny_model_dir), "--top-k", "0", "x.wav"]) == 2
+    assert "--top-k 0 is not allowed" in capsys.readouterr().err
+    assert main(["predict", "--model", "/no/model.keras", "x.wav"]) == 2
+    assert "/no/model.keras: no such model file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.tf_only
+def test_tflite_example_runs_without_tensorflow(tiny_model_dir, fsdd_clips, tmp_path):
+    from erann_tf.export.tflite import convert
+    from erann_tf.inference.runners import TFLiteRunner
+
+    runner = load_runner(str(tiny_model_dir))
+    (tmp_path / "model.tflite").write_bytes(convert(runner.model, 44100))
+    (tmp_path / "labels.txt").write_text("".join(f"{d}\n" for d in range(10)))
+    clip = str(fsdd_clips[3])
+    blocker = "import sys; sys.modules['tensorflow'] = sys.modules['erann_tf'] = None; "
+    script = REPO / "examples" / "tflite_inference.py"
+    run = f"{blocker}sys.argv = {[str(script), str(tmp_path / 'model.tflite'), clip]!r}; "
+    run += f"exec(compile(open({str(script)!r}).read(), 'tflite_inference.py', 'exec'))"
+    result = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    clip_line = [line for line in result.stdout.splitlines() if line.startswith("clip:")][0]
+    # The same clip through erann predict and the TFLite runner gives the same top class.
+    expected = predict_file(TFLiteRunner(str(tmp_path / "model.tflite")), clip)["top"][0]
+    assert clip_line.split()[1] == expected["label"]
