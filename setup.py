@@ -28,8 +28,9 @@ setup(
         "dev": ["pytest==9.2.0", "ruff==0.17.6"],
         # keras-tuner imports six on the JAX backend.
         "jax": ["jax[cpu]==0.10.2", "six==1.17.0"],
-        # benchmarks/pipeline.py measures a librosa.load loop as its baseline.
-        "bench": ["librosa==0.11.0"],
+        # benchmarks/pipeline.py measures a librosa.load loop as its baseline;
+        # benchmarks/latency.py times the same backbone in PyTorch (CPU build).
+        "bench": ["librosa==0.11.0", "torch==2.13.0"],
     },
     entry_points={"console_scripts": ["erann=erann_tf.cli:main"]},
 )

@@ -14,6 +14,7 @@ from erann_tf.export.savedmodel import write_savedmodel
 from erann_tf.export.tflite import FILENAMES, QUANTIZATIONS, check_builtin_only, convert
 
 FORMATS = ("savedmodel", "tflite", "all")
+CALIBRATION_CLIPS = 256  # int8 representative data: the first window of each
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +99,9 @@ def export(config, progress=print):
     for quantize in config.quantize if config.tflite else ():
         progress(f"writing {FILENAMES[quantize]}")
         if quantize == "int8" and calibration is None:
-            calibration = parity.clip_windows(config.calibration_data, window, info.sample_rate)
+            calibration = parity.clip_windows(
+                config.calibration_data, window, info.sample_rate, limit=CALIBRATION_CLIPS
+            )
             calibration = [clip[None] for clip in calibration]
         content = convert(model, window, quantize, calibration)
         check_builtin_only(content)

@@ -64,14 +64,16 @@ def convert(model, window_samples, quantize="none", calibration=None):
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
         converter.representative_dataset = lambda: ([clip] for clip in calibration)
-        debugger = tf.lite.experimental.QuantizationDebugger(
-            converter=converter,
-            debug_dataset=converter.representative_dataset,
-            debug_options=tf.lite.experimental.QuantizationDebugOptions(
-                denylisted_nodes=keep_float
-            ),
-        )
-        return _quiet(debugger.get_nondebug_quantized_model)
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float)
+
+        def quantize_selectively():
+            return tf.lite.experimental.QuantizationDebugger(
+                converter=converter,
+                debug_dataset=converter.representative_dataset,
+                debug_options=options,
+            ).get_nondebug_quantized_model()
+
+        return _quiet(quantize_selectively)
 
 
 def _float_model(saved_model):

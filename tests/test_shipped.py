@@ -1,0 +1,57 @@
+"""The trained models in savedmodels/: every format loads and agrees with the
+Keras model on real clips of the data it was trained on."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from erann_tf import ERANN
+from erann_tf.export.metadata import read_metadata
+from erann_tf.export.parity import clip_windows, compare
+from erann_tf.inference.runners import TFLiteRunner
+from erann_tf.models.presets import shipped_model_dir, shipped_models
+from tests.conftest import REPO
+
+DATA = {"esc10": "esc10", "fsdd": "fsdd", "ravdess": "ravdess"}  # recipe -> ../shared/data/...
+
+
+def test_the_expected_models_are_shipped():
+    assert {"erann-esc10", "erann-fsdd", "erann-ravdess"} <= set(shipped_models())
+    total = sum(p.stat().st_size for p in (REPO / "savedmodels").rglob("*") if p.is_file())
+    assert total < 100e6
+
+
+@pytest.mark.parametrize("name", shipped_models())
+def test_every_format_loads_and_agrees(name, shared):
+    folder = shipped_model_dir(name)
+    info = read_metadata(f"{folder}/metadata.json")
+    labels = open(f"{folder}/labels.txt", encoding="utf-8").read().splitlines()
+    assert info.name == name and list(info.classes) == labels
+    model = ERANN.from_preset(name)
+    assert model.output.shape[-1] == len(labels) and (model.tm, model.width) == (info.tm, info.width)
+    data = shared / "data" / DATA[info.training["recipe"]]
+    windows = clip_windows(data, info.window_samples, info.sample_rate, limit=32)
+    reference = model.predict(windows, batch_size=8, verbose=0)
+    for quantize in ("float16", "int8"):
+        runner = TFLiteRunner(f"{folder}/model_{quantize}.tflite")
+        assert runner.metadata.classes == info.classes
+        assert list(runner.input["shape"]) == [1, info.window_samples]
+        result = compare(quantize, reference, runner(windows))
+        assert result.passed, result.line()
+
+
+def test_predict_uses_erann_esc10_by_default():
+    clip = REPO / "examples" / "audio" / "rain.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", "predict", "--json", str(clip)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = json.loads(result.stdout)
+    assert line["model"] == "erann-esc10" and line["duration_s"] == 5.0
+    esc10 = {"dog", "rain", "sea_waves", "crying_baby", "clock_tick", "sneezing", "helicopter",
+             "chainsaw", "rooster", "crackling_fire"}  # fmt: skip
+    assert {entry["label"] for entry in line["top"]} <= esc10
+    assert [(w["start_s"], w["end_s"]) for w in line["windows"]] == [(0.0, 4.0), (1.0, 5.0)]
