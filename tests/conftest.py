@@ -63,6 +63,7 @@ def tiny_model_dir(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny") / "tiny-fsdd"
     folder.mkdir()
+    keras.utils.set_random_seed(0)
     model = ERANN(tm=4, width=1, num_classes=10, activation="softmax", seed=0)
     model.save(folder / "model.keras")
     digits = tuple(str(d) for d in range(10))

@@ -30,7 +30,10 @@ def test_every_format_loads_and_agrees(name, shared):
     labels = open(f"{folder}/labels.txt", encoding="utf-8").read().splitlines()
     assert info.name == name and list(info.classes) == labels
     model = ERANN.from_preset(name)
-    assert model.output.shape[-1] == len(labels) and (model.tm, model.width) == (info.tm, info.width)
+    assert model.output.shape[-1] == len(labels) and (model.tm, model.width) == (
+        info.tm,
+        info.width,
+    )
     data = shared / "data" / DATA[info.training["recipe"]]
     windows = clip_windows(data, info.window_samples, info.sample_rate, limit=32)
     reference = model.predict(windows, batch_size=8, verbose=0)

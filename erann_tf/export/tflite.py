@@ -9,6 +9,7 @@ FSDD: top-1 agreement with Keras 80% with them in int8, 98% in float).
 """
 
 import contextlib
+import copy
 import io
 import os
 import re
@@ -110,10 +111,10 @@ def keep_frontend_float(content, float_content):
                 dropped.add(id(producer))
                 index = producer.inputs[0]
             replaced.add(index)
-            if id(tensor) not in copies:
+            if id(tensor) not in copies:  # one float copy of a constant several ops share
                 model.buffers.append(_buffer(data))
-                tensor.buffer = len(model.buffers) - 1
-                graph.tensors.append(tensor)
+                graph.tensors.append(copy.copy(tensor))
+                graph.tensors[-1].buffer = len(model.buffers) - 1
                 copies[id(tensor)] = len(graph.tensors) - 1
             op.inputs[position] = copies[id(tensor)]
     graph.operators = [op for op in graph.operators if id(op) not in dropped]
