@@ -17,8 +17,6 @@ import statistics
 import tempfile
 import time
 
-import numpy as np
-
 SECONDS = 10.0
 RATE = 44100
 THREADS = 2
@@ -53,7 +51,8 @@ def measure_width(width, repeats, calibration, clip, folder):
     keras_path = os.path.join(folder, f"w{width}.keras")
     model.save(keras_path)
     model.predict_on_batch(clip)
-    rows.append(("Keras (TF)", median_ms(lambda: model.predict_on_batch(clip), repeats), keras_path))
+    keras_ms = median_ms(lambda: model.predict_on_batch(clip), repeats)
+    rows.append(("Keras (TF)", keras_ms, keras_path))
     saved = os.path.join(folder, f"w{width}_saved_model")
     write_savedmodel(model, saved)
     serve = tf.saved_model.load(saved).signatures["serving_default"]
@@ -61,7 +60,8 @@ def measure_width(width, repeats, calibration, clip, folder):
     rows.append(("SavedModel", median_ms(lambda: serve(waveform=tensor), repeats), saved))
     for quantize in ("none", "float16", "dynamic", "int8"):
         path = os.path.join(folder, f"w{width}_{FILENAMES[quantize]}")
-        content = convert(model, clip.shape[1], quantize, calibration if quantize == "int8" else None)
+        representative = calibration if quantize == "int8" else None
+        content = convert(model, clip.shape[1], quantize, representative)
         with open(path, "wb") as handle:
             handle.write(content)
         runner = TFLiteRunner(path, num_threads=THREADS)
@@ -101,7 +101,9 @@ def TorchERANN(tm, width, num_classes=527):  # noqa: N802  (builds a torch modul
             self.bn2 = nn.BatchNorm2d(spec.filters)
             self.conv2 = nn.Conv2d(spec.filters, spec.filters, (k2t, k2f), 1, (pt, pf), bias=False)
             reshape = cin != spec.filters or ty != 1 or fx != 1
-            self.shortcut = nn.Conv2d(cin, spec.filters, 1, (ty, fx), bias=False) if reshape else None
+            self.shortcut = (
+                nn.Conv2d(cin, spec.filters, 1, (ty, fx), bias=False) if reshape else None
+            )
 
         def forward(self, x):
             a = nn.functional.leaky_relu(self.bn1(x), 0.01) if self.preactivate else x
