@@ -30,3 +30,27 @@ def test_installed_console_script(tmp_path):
     assert result.returncode == 0, result.stderr
     assert '"paper_params": 38198545' in result.stdout
     assert result.stderr == ""  # TensorFlow's start-up lines are kept off the terminal
+
+
+def test_example_audio_is_what_make_audio_makes(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "make_audio.py"), str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    committed = sorted((REPO / "examples" / "audio").glob("*.wav"))
+    assert [p.name for p in committed] == sorted(p.name for p in tmp_path.glob("*.wav"))
+    for path in committed:
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes()
+
+
+def test_installed_predict_uses_the_shipped_model(tmp_path):
+    """`erann predict` from the installed package, away from the source tree:
+    the shipped models are package data."""
+    erann = pathlib.Path(sys.executable).parent / "erann"
+    clip = REPO / "examples" / "audio" / "rain.wav"
+    result = subprocess.run(
+        [erann, "predict", str(clip)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "model erann-esc10" in result.stdout and "1.00-5.00 s" in result.stdout
