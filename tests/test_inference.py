@@ -108,6 +108,15 @@ def test_predict_cli_text_and_arguments(tiny_model_dir, fsdd_clips, capsys):
     assert "/no/model.keras: no such model file or folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name, words", [("bad.keras", "not a readable Keras model"),
+                                         ("bad.tflite", "not a TFLite model")])  # fmt: skip
+def test_predict_cli_damaged_model(tmp_path, capsys, name, words):
+    (tmp_path / name).write_bytes(b"not a model at all" * 10)
+    assert main(["predict", "--model", str(tmp_path / name), "x.wav"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1
+
+
 @pytest.mark.tf_only
 def test_tflite_example_runs_without_tensorflow(tiny_model_dir, fsdd_clips, tmp_path):
     from erann_tf.export.tflite import convert

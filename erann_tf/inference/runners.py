@@ -54,7 +54,10 @@ class KerasRunner:
         import erann_tf.models  # noqa: F401  (registers the layers for loading)
 
         self.path = path
-        self.model = keras.models.load_model(path, compile=False)
+        try:
+            self.model = keras.models.load_model(path, compile=False)
+        except Exception as error:  # Keras raises many kinds for a damaged file
+            raise ValueError(f"{path}: not a readable Keras model ({_first_line(error)})") from None
         self.metadata = meta.find_metadata(path) or meta.for_model(self.model)
         self.batch_size = batch_size
 
@@ -71,7 +74,10 @@ class SavedModelRunner:
         import tensorflow as tf
 
         self.path = path
-        self.serve = tf.saved_model.load(path).signatures["serving_default"]
+        try:
+            self.serve = tf.saved_model.load(path).signatures["serving_default"]
+        except Exception as error:  # TensorFlow raises many kinds for a damaged folder
+            raise ValueError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
         self.metadata = meta.find_metadata(path)
         if self.metadata is None:
             classes = self.serve.structured_outputs["scores"].shape[-1]
@@ -101,7 +107,7 @@ class TFLiteRunner:
         try:
             self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
         except ValueError as error:
-            raise ValueError(f"{path}: not a TFLite model ({error})") from None
+            raise ValueError(f"{path}: not a TFLite model ({_first_line(error)})") from None
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -119,3 +125,8 @@ class TFLiteRunner:
             self.interpreter.invoke()
             scores.append(self.interpreter.get_tensor(self.output["index"])[0].copy())
         return np.stack(scores)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
