@@ -104,14 +104,18 @@ def paper_results(name):
 
 
 def shipped_models_dir():
-    """The folder of the trained models the package ships (savedmodels/ in the
-    source tree, installed as the erann_tf.savedmodels package data)."""
+    """The folder of the trained models the package ships: installed, the
+    package data erann_tf.savedmodels; in a source checkout, savedmodels/
+    beside the package (Python then imports erann_tf from the checkout)."""
     import importlib.util
 
     spec = importlib.util.find_spec("erann_tf.savedmodels")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return list(spec.submodule_search_locations)[0]
+    if spec is not None and spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    checkout = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "savedmodels"
+    )
+    return checkout if os.path.isdir(checkout) else None
 
 
 def shipped_models():
