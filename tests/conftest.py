@@ -50,6 +50,9 @@ def fsdd_manifest(shared, tmp_path_factory):
 def pytest_collection_modifyitems(config, items):
     tf_backend = keras.backend.backend() == "tensorflow"
     for item in items:
+        # SavedModel and TFLite export run on TF only (see export.exporter).
+        if isinstance(item, pytest.DoctestItem) and ".export." in item.name:
+            item.add_marker(pytest.mark.tf_only)
         if "tf_only" in item.keywords and not tf_backend:
             item.add_marker(pytest.mark.skip(reason="needs the TensorFlow backend"))
 

@@ -48,7 +48,9 @@ def test_each_clip_depends_on_itself_alone(golden):
     layer = LogMelSpectrogram()
     together = np.asarray(layer(np.stack([chirp, rain])))
     alone = np.asarray(layer(rain[None]))[0]
-    np.testing.assert_allclose(together[1], alone, atol=1e-4)
+    # XLA on CPU sums a batch of 2 in another order than a batch of 1: up to
+    # 0.005 dB near the -100 dB floor on JAX; the golden bound is 0.01 dB.
+    np.testing.assert_allclose(together[1], alone, atol=0.01)
 
 
 def test_has_no_weights_and_stays_float32():

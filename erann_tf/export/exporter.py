@@ -70,6 +70,12 @@ def export(config, progress=print):
     from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner, resolve
 
     config.check()
+    if keras.backend.backend() != "tensorflow":
+        # jax2tf cannot prove the padded time axis divides by 64 for any length.
+        raise ValueError(
+            f"export runs on the TensorFlow backend, not {keras.backend.backend()!r}: "
+            "set KERAS_BACKEND=tensorflow (the .keras file loads there unchanged)"
+        )
     source = resolve(config.model)
     if not source.endswith(".keras"):
         raise ValueError(f"{config.model}: export needs a .keras model or a model folder")

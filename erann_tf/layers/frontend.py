@@ -182,7 +182,7 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def call(self, waveform):
         samples = waveform.shape[1]
-        if samples is not None and samples < self.min_samples:
+        if isinstance(samples, int) and samples < self.min_samples:
             raise ValueError(
                 f"waveform of {samples} samples is too short; the frontend needs at least "
                 f"{self.min_samples} samples (n_fft // 2 + 1)"
