@@ -8,9 +8,9 @@ import argparse
 import os
 import sys
 
-from erann_tf.cli import cv, evaluate, export, predict, summary, train, tune
+from erann_tf.cli import cv, evaluate, export, predict, prepare, summary, train, tune
 
-VERBS = (summary, train, evaluate, cv, tune, export, predict)
+VERBS = (summary, prepare, train, evaluate, cv, tune, export, predict)
 
 
 def build_parser():
@@ -30,10 +30,12 @@ def main(argv=None):
         $ erann summary ERANN-8x4-5 --json
     """
     _import_keras_quietly()  # first: registering the verbs imports Keras too
+    from erann_tf.training.distribute import WorkerLost
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args) or 0
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, WorkerLost) as error:
         print(f"erann {args.verb}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

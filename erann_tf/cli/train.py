@@ -63,6 +63,13 @@ def register(subparsers):
     parser.add_argument("--fold", help="hold this fold out for validation (default: train on all)")
     parser.add_argument("--output", help="run directory (default: runs/RECIPE-TIME)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output")
+    parser.add_argument(
+        "--distribute",
+        choices=("none", "mirrored", "multiworker"),
+        default="none",
+        help="mirrored: this host's GPUs (or CPU devices); multiworker: hosts in TF_CONFIG, "
+        "reading --data as TFRecord shards (docs/scaling.md)",
+    )
     parser.set_defaults(run=run)
 
 

@@ -1,5 +1,6 @@
 """Decoding audio files to mono float32 at the model's sample rate (DESIGN.md §2)."""
 
+import io
 import os
 import re
 
@@ -37,8 +38,26 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
+    return _load(path, path, sample_rate, min_samples, max_seconds, rng)
+
+
+def decode_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, rng=None):
+    """`load_audio` for a file's encoded bytes (as packed in TFRecord shards);
+    `name` is the file the bytes came from, for error messages.
+
+    Example:
+    >>> import io, numpy as np, soundfile
+    >>> buffer = io.BytesIO()
+    >>> soundfile.write(buffer, np.zeros(8000, "float32"), 8000, format="WAV")
+    >>> decode_audio(buffer.getvalue(), "tone.wav").shape
+    (44100,)
+    """
+    return _load(io.BytesIO(data), name, sample_rate, min_samples, max_seconds, rng)
+
+
+def _load(source, path, sample_rate, min_samples, max_seconds, rng):
     try:
-        samples, rate = _read(path, max_seconds, rng)
+        samples, rate = _read(source, max_seconds, rng)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
         raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
     if samples.size == 0:
@@ -108,8 +127,8 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
             raise AudioError(f"{path}: empty audio (0 samples)")
 
 
-def _read(path, max_seconds, rng):
-    with soundfile.SoundFile(path) as handle:
+def _read(source, max_seconds, rng):
+    with soundfile.SoundFile(source) as handle:
         _check_not_truncated(handle)
         frames = handle.frames
         if max_seconds is not None and frames > max_seconds * handle.samplerate:

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, load_audio
+from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio, load_audio
 from erann_tf.data.sources import SourceError
 
 MIN_SAMPLES = 691  # the frontend's reflect padding needs n_fft // 2 + 1 samples
@@ -126,10 +126,13 @@ class ClipLoader:
         return None
 
     def _decode(self, index, max_seconds=None, rng=None):
-        path = self.clips.clips[index].path
-        if not os.path.isfile(path):
-            raise AudioError(f"{path}: no such file (listed in the data source)")
-        return load_audio(path, self.sample_rate, MIN_SAMPLES, max_seconds=max_seconds, rng=rng)
+        clip = self.clips.clips[index]
+        args = (self.sample_rate, MIN_SAMPLES, max_seconds, rng)
+        if clip.data is not None:
+            return decode_audio(clip.data, clip.path, *args)
+        if not os.path.isfile(clip.path):
+            raise AudioError(f"{clip.path}: no such file (listed in the data source)")
+        return load_audio(clip.path, *args)
 
     def whole(self, index):
         """The whole decoded clip `index` (an index into the ClipSet)."""

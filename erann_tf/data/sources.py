@@ -40,11 +40,13 @@ class SourceError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Clip:
-    """One audio file with its class names and its fold (or split)."""
+    """One audio file with its class names and its fold (or split); `data`
+    holds the file's encoded bytes when they come from TFRecord shards."""
 
     path: str
     labels: tuple
     fold: str
+    data: bytes = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)

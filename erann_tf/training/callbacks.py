@@ -21,10 +21,13 @@ class EpochEnd(keras.callbacks.Callback):
     <class '...EpochEnd'>
     """
 
-    def __init__(self, run, model, val_loader, multi_label, bad_files, history, min_samples=0):
+    def __init__(
+        self, run, model, val_loader, multi_label, bad_files, history, min_samples=0, plain=None
+    ):
         super().__init__()
         self.run = run
         self.erann = model
+        self.plain = plain  # a copy built outside the distribution strategy, to evaluate on
         self.val_loader = val_loader
         self.multi_label = multi_label
         self.bad_files = bad_files
@@ -42,9 +45,7 @@ class EpochEnd(keras.callbacks.Callback):
         entry.update({k: float(v) for k, v in (logs or {}).items()})
         if self.val_loader is not None:
             with ema_weights(self.model.optimizer, self.erann):
-                self.result = evaluation.evaluate(
-                    self.erann, self.val_loader, self.multi_label, self.min_samples
-                )
+                self.result = self.evaluate()
                 entry["val_score"] = evaluation.headline(self.result)
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]
@@ -55,6 +56,16 @@ class EpochEnd(keras.callbacks.Callback):
         self.history.append(entry)
         save_state(self.run.checkpoint, self.model, epoch + 1)
         self.run.write_history(self.history)
+
+    def evaluate(self):
+        """Evaluates the model's current weights on the validation clips; on
+        `plain` when given (a distributed model's own predict would need every
+        worker to take part)."""
+        model = self.erann
+        if self.plain is not None:
+            self.plain.set_weights(model.get_weights())
+            model = self.plain
+        return evaluation.evaluate(model, self.val_loader, self.multi_label, self.min_samples)
 
 
 class ema_weights:

@@ -22,6 +22,13 @@ from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
 from erann_tf.training.callbacks import EpochEnd, ema_weights
 from erann_tf.training.checkpoint import load_state
+from erann_tf.training.distribute import (
+    STRATEGIES,
+    close_distribution,
+    open_distribution,
+    synchronize_batchnorm,
+    unsynchronized,
+)
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.recipes import get_recipe
 from erann_tf.training.schedules import OneCycle
@@ -63,6 +70,7 @@ class TrainConfig:
     transport: str = "tfdata"  # or "pydataset" (no TensorFlow needed)
     cache: bool = True
     deterministic: bool = False  # TF op determinism, for bit-exact resume
+    distribute: str = "none"  # or "mirrored", "multiworker" (erann_tf.training.distribute)
 
     def resolved(self):
         """The effective settings: this config over its recipe (a Settings)."""
@@ -74,6 +82,10 @@ class TrainConfig:
         if self.transport not in ("tfdata", "pydataset"):
             raise ValueError(
                 f"transport={self.transport!r} is not allowed; use tfdata or pydataset"
+            )
+        if self.distribute not in STRATEGIES:
+            raise ValueError(
+                f"distribute={self.distribute!r} is not allowed; use {', '.join(STRATEGIES)}"
             )
         if self.layout is not None and self.layout not in LAYOUTS:
             raise ValueError(f"layout={self.layout!r} is not allowed; use {', '.join(LAYOUTS)}")
@@ -164,17 +176,24 @@ class RunDir:
         write_json(os.path.join(self.path, "history.json"), history)
 
     def save_model(self, model, name):
-        with atomic_path(os.path.join(self.path, name)) as tmp:
+        with atomic_path(os.path.join(self.path, name)) as tmp, unsynchronized(model):
             model.save(tmp)
 
 
-def read_clips(layout, data):
+def read_clips(layout, data, progress=True):
     """The ClipSet of `data` read as `layout` (a recipe's source or generic).
 
     Example:
     >>> len(read_clips("esc10", "../shared/data/esc10"))
     320
+
+    A folder made by `erann prepare` (TFRecord shards) is read as the clips
+    it holds, whatever the layout.
     """
+    from erann_tf.data import shards
+
+    if shards.is_shard_dir(data):
+        return shards.read_shard_clips(data, progress)
     if layout == "audioset":
         return _read_audioset_folder(data)
     if layout == "manifest":
@@ -246,17 +265,23 @@ def train(config, resume=False, progress=True):
     if resume:
         config = run.load_config()
     settings = config.resolved()  # check everything before touching the disk
-    if not resume:
-        run.check_free()
+    distribution = open_distribution(config.distribute)  # before any TF op
     caller_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(PRECISIONS[config.precision])
     try:
-        return _run(run, config, settings, resume, progress)
+        if not resume and distribution.is_chief:
+            run.check_free()
+        if config.distribute == "multiworker":
+            from erann_tf.training.multiworker import run_multiworker
+
+            return run_multiworker(run, config, settings, distribution, resume, progress)
+        return _run(run, config, settings, distribution, resume, progress)
     finally:
         keras.mixed_precision.set_global_policy(caller_policy)
+        close_distribution(distribution)
 
 
-def _run(run, config, settings, resume, progress):
+def _run(run, config, settings, distribution, resume, progress):
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
@@ -264,25 +289,32 @@ def _run(run, config, settings, resume, progress):
 
         tf.config.experimental.enable_op_determinism()
     loader, val_loader = load_data(config, settings, progress)
-    model = build_model(settings, len(loader.class_names), config.init_from, config.seed)
+    classes = len(loader.class_names)
+    batch = settings.batch_size * distribution.replicas  # the global batch
+    steps = steps_per_epoch(loader, batch)
+    with distribution.scope():
+        model = build_model(settings, classes, config.init_from, config.seed)
+        trainer = compile_trainer(model, settings, steps, config.seed)
+    plain = None
+    if distribution.strategy is not None:
+        synchronize_batchnorm(model)
+        plain = build_model(settings, classes, seed=config.seed)
     if not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind
-    steps = steps_per_epoch(loader, settings.batch_size)
-    trainer = compile_trainer(model, settings, steps, config.seed)
     history, first_epoch = [], 0
     if resume and os.path.isfile(run.checkpoint):
         first_epoch = load_state(run.checkpoint, trainer)
         history = run.history()[:first_epoch]
     multi_label = settings.recipe.multi_label
     epoch_end = EpochEnd(
-        run, model, val_loader, multi_label, loader.bad_files, history, settings.crop_samples
+        run, model, val_loader, multi_label, loader.bad_files, history, settings.crop_samples, plain
     )
     callbacks = [epoch_end]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
     if first_epoch < settings.epochs:
         trainer.fit(
-            training_data(config.transport, loader, settings, config.seed, first_epoch),
+            training_data(config.transport, loader, settings, batch, config.seed, first_epoch),
             epochs=settings.epochs,
             initial_epoch=first_epoch,
             steps_per_epoch=steps,
@@ -290,13 +322,19 @@ def _run(run, config, settings, resume, progress):
             verbose=1 if progress else 0,
             shuffle=False,  # the order is already shuffled, from the seed and the epoch
         )
-    return _finish(run, config, settings, trainer, model, loader, val_loader, epoch_end, started)
+    data = {
+        "train_clips": len(loader),
+        "classes": list(loader.class_names),
+        "missing_clips": loader.clips.missing,
+        "bad_files": [reason for _, reason in loader.bad_files.entries],
+    }
+    return finish(run, config, settings, trainer, model, data, val_loader, epoch_end, started)
 
 
 def load_data(config, settings, progress=True):
     """Decoded, checked training and validation loaders (validation: None
     without a fold), sharing one bad-file report."""
-    clips = read_clips(config.layout or settings.recipe.source, config.data)
+    clips = read_clips(config.layout or settings.recipe.source, config.data, progress)
     if config.max_clips:
         clips = clips.subset(config.max_clips)
     train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
@@ -335,45 +373,45 @@ def compile_trainer(model, settings, steps, seed):
     return trainer
 
 
-def training_data(transport, loader, settings, seed, first_epoch):
-    """Training batches from epoch `first_epoch` on: tf.data or the TF-free PyDataset."""
+def training_data(transport, loader, settings, batch, seed, first_epoch):
+    """Batches of `batch` clips from epoch `first_epoch` on: tf.data or the TF-free PyDataset."""
     balanced = settings.recipe.balanced
     if transport == "pydataset":
         from erann_tf.data.pydataset import ClipPyDataset
 
-        return ClipPyDataset(loader, settings.batch_size, seed, first_epoch, balanced)
-    return training_dataset(
-        loader, settings.batch_size, seed, first_epoch, settings.epochs, balanced
-    )
+        return ClipPyDataset(loader, batch, seed, first_epoch, balanced)
+    return training_dataset(loader, batch, seed, first_epoch, settings.epochs, balanced)
 
 
-def _finish(run, config, settings, trainer, model, loader, val_loader, epoch_end, started):
+def finish(run, config, settings, trainer, model, data, val_loader, epoch_end, started, write=True):
+    """The run's metrics (`data`: train_clips, classes, missing_clips,
+    bad_files); with `write`, also final.keras (EMA weights), the evaluation
+    plot and metrics.json. Distributed workers other than the chief do not write."""
     # The last epoch's evaluation already used these EMA weights; a resumed run
     # that had nothing left to train evaluates here.
     final = epoch_end.result
     with ema_weights(trainer.optimizer, model):
-        run.save_model(model, "final.keras")
+        if write:
+            run.save_model(model, "final.keras")
         if val_loader is not None and final is None:
-            multi_label = settings.recipe.multi_label
-            final = evaluation.evaluate(model, val_loader, multi_label, settings.crop_samples)
-    if final is not None:
-        evaluation.plot(final, loader.class_names, os.path.join(run.path, "evaluation.png"))
+            final = epoch_end.evaluate()
     result = {
         "recipe": settings.recipe.name,
         "tm": settings.tm,
         "width": settings.width,
         "fold": config.fold,
-        "train_clips": len(loader),
         "validation_clips": len(val_loader) if val_loader else 0,
-        "classes": list(loader.class_names),
-        "missing_clips": loader.clips.missing,
-        "bad_files": [reason for _, reason in loader.bad_files.entries],
+        **data,
         "epochs": settings.epochs,
         "seconds": round(time.time() - started, 1),
         "history": epoch_end.history,
         "validation": final,
         "backend": keras.backend.backend(),
         "compute_dtype": model.get_layer("fc1").compute_dtype,  # the precision it trained in
+        "distribute": config.distribute,
     }
-    write_json(os.path.join(run.path, "metrics.json"), result)
+    if write:
+        if final is not None:
+            evaluation.plot(final, data["classes"], os.path.join(run.path, "evaluation.png"))
+        write_json(os.path.join(run.path, "metrics.json"), result)
     return result

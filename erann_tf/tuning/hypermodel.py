@@ -122,7 +122,8 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         steps = len(train_loader) // settings.batch_size
         trainer = compile_trainer(model, settings, steps, self.seed)
         transport = "tfdata" if keras.backend.backend() == "tensorflow" else "pydataset"
-        dataset = training_data(transport, train_loader, settings, self.seed, 0)
+        batch = settings.batch_size
+        dataset = training_data(transport, train_loader, settings, batch, self.seed, 0)
         verbose = 1 if self.progress else 0
         trainer.fit(
             dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False

@@ -1,0 +1,38 @@
+"""`erann prepare`: pack a dataset into TFRecord shards for scaled-out training."""
+
+import json
+
+HELP = "pack a dataset's audio files into TFRecord shards with a manifest"
+
+
+def register(subparsers):
+    from erann_tf.training.recipes import RECIPES
+    from erann_tf.training.trainer import LAYOUTS
+
+    parser = subparsers.add_parser("prepare", help=HELP, description=HELP + ".")
+    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES), help="sets the layout")
+    parser.add_argument("--data", required=True, help="dataset folder (or a CSV manifest)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="read --data as this layout")
+    parser.add_argument(
+        "--output", required=True, help="shard folder: a local path or any tf.io.gfile URL"
+    )
+    parser.add_argument("--shard-size", default="200MB", help="audio bytes per shard (200MB)")
+    parser.add_argument("--workers", type=int, default=4, help="shards written at once (4)")
+    parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from erann_tf.data import shards
+    from erann_tf.training.recipes import get_recipe
+    from erann_tf.training.trainer import read_clips
+
+    if args.workers < 1:
+        raise ValueError(f"--workers {args.workers} is not allowed; it must be >= 1")
+    size = shards.parse_size(args.shard_size)
+    clips = read_clips(args.layout or get_recipe(args.recipe).source, args.data)
+    manifest = shards.prepare(clips, args.output, size, args.workers, args.on_bad_file)
+    summary = {k: manifest[k] for k in ("clips", "folds", "bad_files")}
+    summary["shards"] = len(manifest["shards"])
+    print(json.dumps(summary))
+    return 0

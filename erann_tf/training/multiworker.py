@@ -1,0 +1,148 @@
+"""Multi-worker training: a custom loop over strategy.run.
+
+Keras 3's fit dies under MultiWorkerMirroredStrategy (keras-team/keras#20585,
+DESIGN.md §4), so each step here calls the AugmentedTrainer's own train_step
+inside strategy.run: the same crop, mixup, loss, EMA optimizer and metrics as
+`erann train`, with gradients and batch statistics summed over all replicas.
+Every worker reads its own shards; only the chief writes (checkpoint after
+each epoch, history, TensorBoard-free logs, models, metrics). A worker that
+dies makes the others fail within the collective timeout; restarting every
+worker with --resume continues from the last checkpoint.
+"""
+
+import os
+import time
+
+import keras
+import tqdm
+
+from erann_tf.data.audio import SAMPLE_RATE
+from erann_tf.data.loader import BadFiles, ClipLoader
+from erann_tf.data.shards import Shards, read_shard_clips, training_stream
+from erann_tf.data.sources import SourceError
+from erann_tf.training.callbacks import EpochEnd
+from erann_tf.training.checkpoint import load_state
+from erann_tf.training.distribute import WorkerLost, synchronize_batchnorm
+
+
+def run_multiworker(run, config, settings, distribution, resume, progress):
+    """Trains on TFRecord shards under distribution.strategy (a
+    MultiWorkerMirroredStrategy); returns the run's metrics on every worker."""
+    import tensorflow as tf
+
+    from erann_tf.training.trainer import build_model, compile_trainer, finish
+
+    started = time.time()
+    lost_peer = (
+        tf.errors.UnavailableError,
+        tf.errors.DeadlineExceededError,
+        tf.errors.CancelledError,
+        tf.errors.InternalError,
+        tf.errors.AbortedError,
+    )
+    keras.utils.set_random_seed(config.seed)
+    shards = _open_shards(config)
+    global_batch = settings.batch_size * distribution.replicas
+    steps = _steps_per_epoch(shards, config.fold, distribution.workers, global_batch)
+    if config.max_clips:  # a quick run: fewer steps, each worker still reads its own shards
+        steps = min(steps, max(1, config.max_clips // global_batch))
+    classes = len(shards.classes)
+    with distribution.scope():
+        model = build_model(settings, classes, config.init_from, config.seed)
+        trainer = compile_trainer(model, settings, steps, config.seed)
+    synchronize_batchnorm(model)
+    chief = distribution.is_chief
+    if chief and not resume:
+        run.create(config)
+    first_epoch, history = 0, []
+    if resume and os.path.isfile(run.checkpoint):
+        first_epoch = load_state(run.checkpoint, trainer)
+        history = run.history()[:first_epoch]
+    val_loader = _validation(config, progress) if chief else None
+    plain = build_model(settings, classes, seed=config.seed) if val_loader else None
+    epoch_end = EpochEnd(
+        run, model, val_loader, settings.recipe.multi_label, BadFiles(), history,
+        settings.crop_samples, plain,
+    )  # fmt: skip
+    epoch_end.set_model(trainer)
+    step = _distributed_step(trainer, distribution.strategy)
+    window = int(max(settings.recipe.window_seconds, settings.crop_seconds) * SAMPLE_RATE)
+    epoch = first_epoch
+    try:
+        for epoch in range(first_epoch, settings.epochs):
+
+            def dataset(context, epoch=epoch):
+                files = shards.files(context.input_pipeline_id, context.num_input_pipelines)
+                batch = context.get_per_replica_batch_size(global_batch)
+                return training_stream(
+                    shards, files, batch, window, config.seed, epoch, config.fold
+                )
+
+            iterator = iter(distribution.strategy.distribute_datasets_from_function(dataset))
+            trainer.reset_metrics()
+            epoch_end.on_epoch_begin(epoch)
+            show = progress and chief
+            bar = tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", disable=not show)
+            for _ in bar:
+                logs = {k: float(v) for k, v in step(iterator).items()}
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+            if chief:
+                epoch_end.on_epoch_end(epoch, logs)
+    except lost_peer as error:
+        # Any step, or the collectives behind them, fails once a peer is gone.
+        raise WorkerLost(
+            f"a worker was lost in epoch {epoch + 1} ({type(error).__name__}); "
+            f"{run.path} holds the state after the last finished epoch: restart every "
+            "worker with --resume"
+        ) from None
+    data = {
+        "train_clips": shards.count(shards.files(), config.fold),
+        "classes": list(shards.classes),
+        "missing_clips": shards.manifest["missing"],
+        "bad_files": shards.manifest["bad_files"],
+    }
+    return finish(
+        run, config, settings, trainer, model, data, val_loader, epoch_end, started, write=chief
+    )
+
+
+def _open_shards(config):
+    try:
+        shards = Shards.open(config.data)
+    except SourceError as error:
+        raise SourceError(f"--distribute multiworker reads TFRecord shards: {error}") from None
+    if config.fold is not None and config.fold not in shards.manifest["folds"]:
+        folds = ", ".join(shards.manifest["folds"])
+        raise SourceError(f"fold {config.fold!r} does not exist; folds: {folds}")
+    return shards
+
+
+def _steps_per_epoch(shards, fold, workers, global_batch):
+    """Steps every worker can take: its clips // its share of the batch, at
+    the worker with the fewest clips (all must take the same steps)."""
+    share = global_batch // workers
+    fewest = min(shards.count(shards.files(w, workers), fold) for w in range(workers))
+    if fewest < share:
+        raise ValueError(
+            f"a worker's shards hold {fewest} training clips, fewer than its batch of {share}; "
+            "use a smaller --batch-size or --shard-size"
+        )
+    return fewest // share
+
+
+def _validation(config, progress):
+    if config.fold is None:
+        return None
+    clips = read_shard_clips(config.data, progress).split(config.fold)[1]
+    return ClipLoader(clips, None, config.cache, config.on_bad_file).scan(progress)
+
+
+def _distributed_step(trainer, strategy):
+    import tensorflow as tf
+
+    @tf.function
+    def step(iterator):
+        logs = strategy.run(trainer.train_step, args=(next(iterator),))
+        return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
+
+    return step
