@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
+import keras
+import numpy as np
 import pytest
 
 from erann_tf.data import shards
 from erann_tf.data.sources import read_fsdd
 from erann_tf.training.trainer import TrainConfig, train
-
-pytestmark = pytest.mark.tf_only
 
 MIRRORED = """
 import json, sys
@@ -36,6 +36,30 @@ print(json.dumps(losses))
 """
 
 
+# On one device JAX places DataParallel's variables as single-device arrays,
+# and Keras warns that it sees a mix of local and distributed variables.
+@pytest.mark.filterwarnings("ignore:Detected a mix of local")
+def test_mirrored_trains_on_the_present_backend_and_saves_plain_models(shared, tmp_path):
+    # One device here: the strategy's code path (scope, synchronized batch norm,
+    # evaluation outside the strategy, saving) on TF and JAX alike.
+    jax = keras.backend.backend() == "jax"
+    config = TrainConfig(
+        recipe="fsdd", data=str(shared / "data" / "fsdd"), output=str(tmp_path / "run"), tm=4,
+        width=1, epochs=1, batch_size=8, max_clips=24, fold="theo", distribute="mirrored",
+        transport="pydataset" if jax else "tfdata",
+    )  # fmt: skip
+    result = train(config, progress=False)
+    assert result["distribute"] == "mirrored" and np.isfinite(result["history"][0]["loss"])
+    assert result["validation"]["accuracy"] >= 0
+    model = keras.models.load_model(tmp_path / "run" / "final.keras")
+    norms = [
+        layer for layer in model._flatten_layers() if "BatchNormalization" in type(layer).__name__
+    ]
+    assert norms and not any(layer.synchronized for layer in norms)
+    if jax:
+        assert keras.distribution.distribution() is None  # no global state left behind
+
+
 @pytest.fixture(scope="module")
 def fsdd_shards(shared, tmp_path_factory):
     """Shards of 240 real FSDD recordings, about 20 clips per shard."""
@@ -45,6 +69,7 @@ def fsdd_shards(shared, tmp_path_factory):
     return out
 
 
+@pytest.mark.tf_only
 def test_a_shard_folder_is_training_data(shared, fsdd_shards, tmp_path):
     config = TrainConfig(
         recipe="fsdd", data=str(fsdd_shards), output=str(tmp_path / "run"), tm=4, width=1,
@@ -58,6 +83,7 @@ def test_a_shard_folder_is_training_data(shared, fsdd_shards, tmp_path):
     assert result["classes"] == [str(d) for d in range(10)]
 
 
+@pytest.mark.tf_only
 @pytest.mark.slow
 def test_mirrored_on_two_devices_gives_the_losses_of_one(fsdd_shards, tmp_path):
     # Same global batch (16 = 2 x 8), one step an epoch, synchronized batch
@@ -115,6 +141,7 @@ def _wait(procs, timeout=400):
     return [(p.wait(timeout), *p.communicate()) for p in procs]
 
 
+@pytest.mark.tf_only
 @pytest.mark.slow
 def test_two_workers_train_from_shards_and_only_the_chief_writes(fsdd_shards, tmp_path):
     chief_run, worker_run = tmp_path / "chief", tmp_path / "worker"
@@ -130,6 +157,7 @@ def test_two_workers_train_from_shards_and_only_the_chief_writes(fsdd_shards, tm
     assert not worker_run.exists()  # the second worker wrote nothing
 
 
+@pytest.mark.tf_only
 @pytest.mark.slow
 def test_a_lost_worker_fails_the_job_and_resume_continues(fsdd_shards, tmp_path):
     run = tmp_path / "run"

@@ -31,7 +31,12 @@ def run(args):
         raise ValueError(f"--workers {args.workers} is not allowed; it must be >= 1")
     size = shards.parse_size(args.shard_size)
     clips = read_clips(args.layout or get_recipe(args.recipe).source, args.data)
-    manifest = shards.prepare(clips, args.output, size, args.workers, args.on_bad_file)
+    import tensorflow as tf
+
+    try:
+        manifest = shards.prepare(clips, args.output, size, args.workers, args.on_bad_file)
+    except tf.errors.OpError as error:  # storage errors from tf.io.gfile (e.g. gs:// access)
+        raise OSError(f"{args.output}: {error.message.splitlines()[0]}") from None
     summary = {k: manifest[k] for k in ("clips", "folds", "bad_files")}
     summary["shards"] = len(manifest["shards"])
     print(json.dumps(summary))

@@ -23,7 +23,7 @@ import zlib
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio, load_audio
+from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio
 from erann_tf.data.loader import MIN_SAMPLES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
 
@@ -94,6 +94,7 @@ def prepare(clips, output, shard_bytes, workers=4, on_bad_file="error", progress
 
     if on_bad_file not in ("error", "skip"):
         raise ValueError(f"on_bad_file={on_bad_file!r} is not allowed; use 'error' or 'skip'")
+    clips.targets()  # an unknown label stops here, naming its file
     plan = plan_shards(clips, shard_bytes)
     names = [f"shard-{i:05d}-of-{len(plan):05d}.tfrecord" for i in range(len(plan))]
     _start_or_resume(output, clips, plan, names, shard_bytes)
@@ -195,9 +196,10 @@ def _write_shard(clips, indices, output, name, on_bad_file, bar):
 def _checked_bytes(clip):
     if not os.path.isfile(clip.path):
         raise AudioError(f"{clip.path}: no such file (listed in the data source)")
-    load_audio(clip.path, SAMPLE_RATE, MIN_SAMPLES)
     with open(clip.path, "rb") as handle:
-        return handle.read()
+        data = handle.read()
+    decode_audio(data, clip.path, SAMPLE_RATE, MIN_SAMPLES)  # the checks training makes
+    return data
 
 
 def _example(clip, position, data, label_ids):

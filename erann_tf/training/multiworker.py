@@ -5,7 +5,7 @@ DESIGN.md §4), so each step here calls the AugmentedTrainer's own train_step
 inside strategy.run: the same crop, mixup, loss, EMA optimizer and metrics as
 `erann train`, with gradients and batch statistics summed over all replicas.
 Every worker reads its own shards; only the chief writes (checkpoint after
-each epoch, history, TensorBoard-free logs, models, metrics). A worker that
+each epoch, history, models, metrics; no TensorBoard logs). A worker that
 dies makes the others fail within the collective timeout; restarting every
 worker with --resume continues from the last checkpoint.
 """
