@@ -72,7 +72,10 @@ def open_distribution(name):
         return Distribution(name, strategy.num_replicas_in_sync, strategy)
     if "TF_CONFIG" not in os.environ:
         raise ValueError("--distribute multiworker needs TF_CONFIG (cluster and this task)")
-    cluster = json.loads(os.environ["TF_CONFIG"])
+    try:
+        cluster = json.loads(os.environ["TF_CONFIG"])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not JSON ({error}); see docs/scaling.md") from None
     task = cluster.get("task", {})
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=120)
     strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
