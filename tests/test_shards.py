@@ -41,6 +41,8 @@ def test_prepare_then_read_gives_back_every_clip_byte_for_byte(mixed_clips, tmp_
             assert read.data == handle.read()
         assert (read.labels, read.fold) == (original.labels, original.fold)
     shards.Shards.open(str(tmp_path / "s")).verify()
+    one_fold = shards.read_shard_clips(str(tmp_path / "s"), progress=False, fold="1")
+    assert one_fold.clips == back.split("1")[1].clips and len(one_fold) > 0
 
 
 def test_interrupted_prepare_resumes_where_it_stopped(mixed_clips, tmp_path, monkeypatch):

@@ -343,21 +343,32 @@ def _parse(record):
     return parsed
 
 
-def read_shard_clips(path, progress=True):
-    """The whole shard folder as a ClipSet whose clips carry their encoded
-    bytes (Clip.data), for the decode-once ClipLoader. Clips come back in
-    the order the data's reader listed them.
+def read_shard_clips(path, progress=True, fold=None):
+    """The shard folder (or only its clips of `fold`) as a ClipSet whose clips
+    carry their encoded bytes (Clip.data), for the decode-once ClipLoader.
+    Clips come back in the order the data's reader listed them.
 
     Example:
         clips = read_shard_clips("shards/esc10")   # then ClipLoader(clips).scan()
     """
+    import tensorflow as tf
+
     shards = Shards.open(path)
-    records = record_dataset(shards.files()).as_numpy_iterator()
-    total = shards.manifest["clips"]
-    bar = tqdm.tqdm(records, total=total, desc="reading shards", unit="clip", disable=not progress)
+    manifest = shards.manifest
+    records = record_dataset(shards.files())
+    total = manifest["clips"]
+    if fold is not None:  # filtered in tf.data: the other folds never reach memory
+        records = records.filter(lambda r: tf.equal(r["fold"], fold))
+        total = manifest["folds"].get(fold, 0)
+    bar = tqdm.tqdm(
+        records.as_numpy_iterator(),
+        total=total,
+        desc="reading shards",
+        unit="clip",
+        disable=not progress,
+    )
     ordered = sorted((int(r["index"]), _clip(r)) for r in bar)
     clips = tuple(clip for _, clip in ordered)
-    manifest = shards.manifest
     return ClipSet(clips, shards.classes, manifest["multi_label"], manifest["missing"])
 
 

@@ -4,6 +4,7 @@ A runner maps windows [n, samples] to scores [n, classes] and carries the
 model's Metadata (class names, sample rate, window).
 """
 
+import dataclasses
 import os
 
 import numpy as np
@@ -114,9 +115,7 @@ class TFLiteRunner:
         window = int(self.input["shape"][1])
         found = meta.find_metadata(path) or meta.for_file(path, int(self.output["shape"][-1]))
         # The file's input length wins over the metadata's window.
-        self.metadata = meta.Metadata.from_json(
-            {**found.to_json(), "window_s": window / found.sample_rate}
-        )
+        self.metadata = dataclasses.replace(found, window_s=window / found.sample_rate)
 
     def __call__(self, windows):
         scores = []

@@ -96,20 +96,15 @@ def synchronize_batchnorm(model, synchronized=True):
     """Batch statistics over the global batch (all replicas) while training.
     TF only: Keras refuses synchronized=True elsewhere, and on JAX the
     DataParallel batch is one global array, so statistics are global anyway."""
-    for layer in model._flatten_layers():
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.synchronized = synchronized
+    for layer in _batch_norms(model):
+        layer.synchronized = synchronized
 
 
 @contextlib.contextmanager
 def unsynchronized(model):
     """`model` with plain batch norm inside (for saving: a .keras file with
     synchronized=True would not load on other backends)."""
-    layers = [
-        layer
-        for layer in model._flatten_layers()
-        if isinstance(layer, keras.layers.BatchNormalization) and layer.synchronized
-    ]
+    layers = [layer for layer in _batch_norms(model) if layer.synchronized]
     for layer in layers:
         layer.synchronized = False
     try:
@@ -117,3 +112,11 @@ def unsynchronized(model):
     finally:
         for layer in layers:
             layer.synchronized = True
+
+
+def _batch_norms(model):
+    return [
+        layer
+        for layer in model._flatten_layers()
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]

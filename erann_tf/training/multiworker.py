@@ -133,7 +133,7 @@ def _steps_per_epoch(shards, fold, workers, global_batch):
 def _validation(config, progress):
     if config.fold is None:
         return None
-    clips = read_shard_clips(config.data, progress).split(config.fold)[1]
+    clips = read_shard_clips(config.data, progress, fold=config.fold)
     return ClipLoader(clips, None, config.cache, config.on_bad_file).scan(progress)
 
 
