@@ -5,6 +5,7 @@ from erann_tf.data.loader import ClipLoader, balanced_order
 from erann_tf.data.pipeline import evaluation_batches, steps_per_epoch, training_dataset
 from erann_tf.data.pydataset import ClipPyDataset
 from erann_tf.data.sources import read_fsdd
+from erann_tf.data.windows import window_bounds
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,26 @@ def test_tf_data_equals_pydataset_and_resumes_exactly(loader):
     assert not np.array_equal(stream[0][1].numpy(), stream[5][1].numpy())  # reshuffled per epoch
 
 
-def test_evaluation_batches_are_whole_clips_of_equal_length(loader):
-    seen = []
-    for indices, waves in evaluation_batches(loader, batch_size=4):
-        assert waves.shape[0] == len(indices) <= 4
-        for row, index in enumerate(indices):
-            np.testing.assert_array_equal(waves[row], loader.whole(index))  # unpadded
-        seen.extend(indices.tolist())
+def test_evaluation_batches_are_the_windows_predict_cuts(loader):
+    window = 22050  # 0.5 s: some FSDD clips are shorter (one padded window), most longer
+    lengths = {i: loader.whole(i).shape[0] for i in loader.good}
+    assert min(lengths.values()) < window < max(lengths.values())
+    seen = {}
+    for indices, waves in evaluation_batches(loader, window, batch_size=8):
+        assert waves.shape == (8, window)  # one shape for a compiled model
+        for index, wave in zip(indices, waves, strict=True):
+            if index == -1:
+                assert not wave.any()  # a silent filler row
+                continue
+            seen.setdefault(int(index), []).append(wave)
     assert sorted(seen) == loader.good.tolist()
+    for index, waves in seen.items():
+        audio = loader.whole(index)
+        bounds = window_bounds(len(audio), window, window // 2)
+        assert len(waves) == len(bounds)
+        for (start, end), wave in zip(bounds, waves, strict=True):
+            np.testing.assert_array_equal(wave[: end - start], audio[start:end])
+            assert not wave[end - start :].any()  # short clips: silence, as in training
 
 
 def test_balanced_order_evens_out_classes():
@@ -66,15 +79,3 @@ def test_balanced_order_evens_out_classes():
 def test_batch_larger_than_data_is_refused(loader):
     with pytest.raises(ValueError, match="batch_size=64 is larger than the 40 training clips"):
         steps_per_epoch(loader, 64)
-
-
-def test_evaluation_pads_short_clips_to_the_training_crop_only(loader):
-    crop = 22050  # 0.5 s: some FSDD clips are shorter, some longer
-    lengths = {i: loader.whole(i).shape[0] for i in loader.good}
-    assert min(lengths.values()) < crop < max(lengths.values())
-    for indices, waves in evaluation_batches(loader, batch_size=4, min_samples=crop):
-        for row, index in enumerate(indices):
-            original = loader.whole(index)
-            assert waves.shape[1] == max(len(original), crop)  # long clips stay whole
-            np.testing.assert_array_equal(waves[row, : len(original)], original)
-            assert not waves[row, len(original) :].any()  # silence, as in training

@@ -307,3 +307,29 @@ def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
             3,
             init_from=str(tmp_path / "source.keras"),
         )
+
+
+def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
+    """--max-minutes ends a run after the epoch that passes it, with final.keras,
+    a checkpoint, history and learning curves; each --resume trains on under
+    the same limit.
+    Checkpoints come every --checkpoint-every epochs and at the last one."""
+    config = TrainConfig(
+        recipe="fsdd", data=str(fsdd_manifest), layout="manifest", output=str(tmp_path / "run"),
+        tm=4, width=1, epochs=3, batch_size=8, max_clips=48, fold="heldout",
+        max_minutes=1e-4, checkpoint_every=2,
+    )  # fmt: skip
+    stopped = train(config, progress=False)
+    assert (stopped["epochs"], stopped["planned_epochs"]) == (1, 3)
+    run = tmp_path / "run"
+    assert (run / "final.keras").is_file() and (run / "learning_curves.png").is_file()
+    with np.load(run / "checkpoint.npz") as saved:
+        assert int(saved["epoch"]) == 1  # the stopping epoch is saved, whatever the interval
+    resume = TrainConfig(recipe="", data="", output=str(run))  # config.json replaces it
+    again = train(resume, resume=True, progress=False)  # each invocation gets the limit
+    assert [entry["epoch"] for entry in again["history"]] == [1, 2]
+    finished = train(resume, resume=True, progress=False)
+    assert [entry["epoch"] for entry in finished["history"]] == [1, 2, 3]
+    assert (
+        finished["epochs"] == 3 and finished["validation"]["clips"] == stopped["validation_clips"]
+    )

@@ -13,7 +13,11 @@ def register(subparsers):
     parser = subparsers.add_parser("cv", help=HELP, description=HELP + ".")
     add_training_arguments(parser)
     parser.add_argument("--output", default="runs/cv", help="one run directory per fold under it")
-    parser.add_argument("--folds", help="comma-separated folds to run (default: all)")
+    parser.add_argument(
+        "--folds",
+        help="comma-separated folds to run (default: all); processes that run different "
+        "folds into one --output can work side by side, and a last plain run collects them",
+    )
     parser.set_defaults(run=run)
 
 
@@ -28,15 +32,15 @@ def run(args):
     config = config_from_args(args, None, args.output)
     settings = config.resolved()
     folds = read_clips(config.layout or settings.recipe.source, config.data).folds()
+    if len(folds) < 2:
+        raise ValueError(
+            f"{config.data} has {len(folds)} fold(s); cross-validation needs two or more"
+        )
     if args.folds:
         unknown = sorted(set(args.folds.split(",")) - set(folds))
         if unknown:
             raise ValueError(f"--folds {','.join(unknown)} do not exist; folds: {', '.join(folds)}")
         folds = tuple(f for f in folds if f in args.folds.split(","))
-    if len(folds) < 2:
-        raise ValueError(
-            f"{config.data} has {len(folds)} fold(s); cross-validation needs two or more"
-        )
     scores = {}
     for fold in folds:
         output = os.path.join(args.output, f"fold-{fold}")
@@ -45,7 +49,7 @@ def run(args):
             with open(done, encoding="utf-8") as handle:
                 result = json.load(handle)
         else:
-            print(f"== fold {fold} of {', '.join(folds)}")
+            print(f"== fold {fold} ({', '.join(folds)} in this run)")
             fold_config = dataclasses.replace(config, fold=fold, output=output)
             result = train(fold_config, resume=os.path.isfile(RunDir(output).config))
         scores[fold] = headline(result["validation"])

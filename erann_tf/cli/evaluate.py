@@ -1,16 +1,26 @@
-"""`erann evaluate`: a trained model's metrics on a dataset, whole clips."""
+"""`erann evaluate`: a trained model's metrics on a dataset, in any format."""
 
 import json
 
-HELP = "evaluate a trained model on a dataset (whole clips)"
+HELP = "evaluate a trained model (any format) on a dataset"
 
 
 def register(subparsers):
     from erann_tf.training.recipes import RECIPES
     from erann_tf.training.trainer import LAYOUTS
 
-    parser = subparsers.add_parser("evaluate", help=HELP, description=HELP + ".")
-    parser.add_argument("model", help="a .keras model")
+    parser = subparsers.add_parser(
+        "evaluate",
+        help=HELP,
+        description=HELP + ". Each clip is scored as `erann predict` scores a file: the mean "
+        "over windows of the training crop every half window. The data's labels are matched "
+        "to the model's class names by name.",
+    )
+    parser.add_argument(
+        "model",
+        help="a shipped model's name, a model or run folder, a .keras or .tflite file, "
+        "or a SavedModel folder",
+    )
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
     parser.add_argument("--data", required=True, help="dataset folder or CSV manifest")
     parser.add_argument("--layout", choices=LAYOUTS, help="read --data as this layout")
@@ -20,41 +30,51 @@ def register(subparsers):
         "--max-clips", type=int, help="use N clips spread over the data (as in training)"
     )
     parser.add_argument(
-        "--crop-seconds", type=float, help="the training crop t_c (default: the recipe's)"
+        "--crop-seconds",
+        type=float,
+        help="the scoring window (default: the model's training crop t_c)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 
 def run(args):
-    import os
-
-    import keras
-
-    from erann_tf.data.audio import SAMPLE_RATE
     from erann_tf.data.loader import ClipLoader
+    from erann_tf.inference import load_runner
     from erann_tf.training.evaluation import evaluate
     from erann_tf.training.recipes import get_recipe
     from erann_tf.training.trainer import read_clips
 
     recipe = get_recipe(args.recipe)
-    if not os.path.isfile(args.model):
-        raise FileNotFoundError(f"{args.model}: no such model file")
-    model = keras.models.load_model(args.model)
+    runner = load_runner(args.model)
+    info = runner.metadata
     clips = read_clips(args.layout or recipe.source, args.data)
     if args.max_clips:  # before the fold, as `erann train` does
         clips = clips.subset(args.max_clips)
     if args.fold is not None:
         clips = clips.split(args.fold)[1]
-    if model.output.shape[-1] != len(clips.classes):
-        raise ValueError(
-            f"{args.model} has {model.output.shape[-1]} outputs; "
-            f"the data has {len(clips.classes)} classes"
-        )
-    loader = ClipLoader(clips, on_bad_file=args.on_bad_file).scan(progress=not args.json)
-    crop = args.crop_seconds or recipe.crop_seconds
-    result = evaluate(model, loader, recipe.multi_label, int(crop * SAMPLE_RATE))
-    result.update({"model": args.model, "fold": args.fold, "skipped_files": len(loader.bad_files)})
+    clips = clips.onto_classes(info.classes)
+    window = info.window_samples
+    if args.crop_seconds is not None:
+        if runner.format == "tflite" and abs(args.crop_seconds - info.window_s) > 1e-6:
+            raise ValueError(
+                f"--crop-seconds {args.crop_seconds:g}: {args.model} takes windows of "
+                f"{info.window_s:g} s only"
+            )
+        window = int(round(args.crop_seconds * info.sample_rate))
+    loader = ClipLoader(clips, on_bad_file=args.on_bad_file, sample_rate=info.sample_rate)
+    loader.scan(progress=not args.json)
+    result = evaluate(runner, loader, recipe.multi_label, window)
+    result.update(
+        {
+            "model": args.model,
+            "format": runner.format,
+            "fold": args.fold,
+            "window_s": window / info.sample_rate,
+            "classes_without_clips": clips.absent_classes(),
+            "skipped_files": len(loader.bad_files),
+        }
+    )
     if args.json:
         print(json.dumps(result))
     else:
@@ -72,5 +92,7 @@ def _print_table(result):
             f"mAP {result['mAP']:.4f}  mean AUC {result['mean_auc']:.4f}  "
             f"d' {result['d_prime']:.3f}"
         )
+    if result["classes_without_clips"]:
+        print("no clips of: " + ", ".join(result["classes_without_clips"]))
     if result["skipped_files"]:
         print(f"skipped {result['skipped_files']} bad file(s)")

@@ -1,5 +1,6 @@
 """`erann train`: train an ERANN with one of the paper's recipes."""
 
+import argparse
 import json
 import os
 import time
@@ -33,7 +34,20 @@ def add_training_arguments(parser):
     parser.add_argument("--mixup-alpha", type=float, help="0 turns SPL mixup off")
     parser.add_argument("--time-mask", type=int, help="largest SpecAugment time mask in frames")
     parser.add_argument("--freq-mask", type=int, help="largest SpecAugment frequency mask in bins")
+    parser.add_argument(
+        "--balanced",
+        action=argparse.BooleanOptionalAction,
+        help="class-balanced sampling, every class equally often (default: the recipe's)",
+    )
     parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=1, help="epochs between checkpoints (default 1)"
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        help="stop cleanly after the epoch that passes this time; --resume continues",
+    )
     parser.add_argument("--transport", choices=("tfdata", "pydataset"), default="tfdata")
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")

@@ -7,6 +7,8 @@ step (erann_tf.data.augment). Decoding runs in parallel through the loader.
 
 import numpy as np
 
+from erann_tf.data.windows import window_bounds
+
 
 def training_dataset(loader, batch_size, seed, first_epoch, epochs, balanced=False):
     """Batches for epochs first_epoch .. epochs - 1, one epoch after another.
@@ -65,31 +67,37 @@ def steps_per_epoch(loader, batch_size):
     return len(loader) // batch_size
 
 
-def evaluation_batches(loader, batch_size=32, min_samples=0):
-    """(clip indices, waveforms) batches of whole clips of exactly equal length
-    (length buckets), so no padding changes a clip's pooled statistics.
+def evaluation_batches(loader, window, hop=None, batch_size=32):
+    """(clip indices, waveforms) batches of the windows that score each clip.
 
-    A clip shorter than `min_samples` (the training crop t_c) is zero-padded
-    to it, as the training pipeline pads it: the model learned its pooled
-    statistics with that silence in.
+    Every usable clip is cut as `erann predict` cuts a file
+    (`window_bounds`: `window` samples every `hop`, default half a window, and
+    one more ending at the last sample); a clip no longer than one window is
+    one window, zero-padded as training pads short clips. Every batch has
+    `batch_size` rows of `window` samples, the last one filled up with silent
+    rows of index -1, so a compiled model sees a single shape.
 
     Example:
     >>> from erann_tf.data.sources import read_esc10
     >>> from erann_tf.data.loader import ClipLoader
-    >>> loader = ClipLoader(read_esc10("../shared/data/esc10")).scan(progress=False)
-    >>> batches = list(evaluation_batches(loader))
-    >>> sorted(i for indices, _ in batches for i in indices) == list(range(320))
-    True
-    >>> max(waves.shape[0] for _, waves in batches)
-    32
+    >>> clips = read_esc10("../shared/data/esc10")
+    >>> loader = ClipLoader(clips._with(clips.clips[:2])).scan(progress=False)
+    >>> [(i.tolist(), w.shape) for i, w in evaluation_batches(loader, 4 * 44100, batch_size=4)]
+    [([0, 0, 0, 1], (4, 176400)), ([1, 1, -1, -1], (4, 176400))]
     """
-    by_length = {}
+    hop = hop or max(1, window // 2)
+    indices, waves = [], []
     for index in loader.good:
-        length = max(loader.whole(index).shape[0], min_samples)
-        by_length.setdefault(length, []).append(index)
-    for length in sorted(by_length):
-        group = by_length[length]
-        for start in range(0, len(group), batch_size):
-            indices = group[start : start + batch_size]
-            waves = [loader.whole(i) for i in indices]
-            yield np.array(indices), np.stack([np.pad(w, (0, length - len(w))) for w in waves])
+        audio = loader.whole(index)
+        for start, end in window_bounds(len(audio), window, hop):
+            indices.append(index)
+            waves.append(np.pad(audio[start:end], (0, window - (end - start))))
+            if len(waves) == batch_size:
+                yield np.array(indices), np.stack(waves)
+                indices, waves = [], []
+    if waves:
+        fill = batch_size - len(waves)
+        yield (
+            np.array(indices + [-1] * fill),
+            np.stack(waves + [np.zeros(window, np.float32)] * fill),
+        )

@@ -86,6 +86,30 @@ class ClipSet:
                 targets[row, index[label]] = 1.0
         return targets
 
+    def onto_classes(self, classes):
+        """The same clips scored against `classes` (a model's class names, in
+        its output order): labels are matched by name, never by position.
+
+        Example:
+        >>> s = ClipSet((Clip("a.wav", ("dog",), "1"),), ("dog",))
+        >>> s.onto_classes(("cat", "dog")).targets().tolist()
+        [[0.0, 1.0]]
+        """
+        known = set(classes)
+        for clip in self.clips:
+            for label in clip.labels:
+                if label not in known:
+                    raise SourceError(
+                        f"{clip.path}: label {label!r} is not a class of the model; "
+                        f"its classes: {', '.join(classes)}"
+                    )
+        return dataclasses.replace(self, classes=tuple(classes))
+
+    def absent_classes(self):
+        """Classes that no clip has (a test set may cover a subset)."""
+        present = {label for clip in self.clips for label in clip.labels}
+        return [name for name in self.classes if name not in present]
+
     def split(self, fold):
         """(training clips, clips of `fold`) for holding `fold` out."""
         fold = str(fold)

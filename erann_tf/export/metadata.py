@@ -136,12 +136,13 @@ def from_run(run_dir, name=None):
             "data": config.data,
             "clips": result["train_clips"],
             "held_out_fold": config.fold,
-            "epochs": settings.epochs,
+            "epochs": result["epochs"],  # trained, fewer than planned after a time limit
             "batch_size": settings.batch_size,
             "learning_rate": settings.learning_rate,
             "mixup_alpha": settings.mixup_alpha,
             "seconds": result["seconds"],
             "backend": result["backend"],
+            "precision": config.precision,
         },
         metrics=metrics,
         command=training_command(dataclasses.asdict(config)),
@@ -160,6 +161,10 @@ def training_command(config):
         flag = "--" + key.replace("_", "-")
         if key == "cache":
             words += [] if value else ["--no-cache"]
+        elif key == "balanced" and value is False:
+            words.append("--no-balanced")  # explicitly off, whatever the recipe says
+        elif key == "checkpoint_every" and value == 1:
+            continue  # the default
         elif value is True:
             words.append(flag)
         elif value not in (None, False) and not (key == "on_bad_file" and value == "error"):

@@ -1,8 +1,8 @@
 """Inference: any model format behind one runner, sliding windows, predictions."""
 
+from erann_tf.data.windows import sliding_windows, window_bounds
 from erann_tf.inference.predict import REDUCTIONS, predict_file
 from erann_tf.inference.runners import load_runner, resolve
-from erann_tf.inference.windows import sliding_windows, window_bounds
 
 __all__ = [
     "REDUCTIONS",

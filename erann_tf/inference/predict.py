@@ -3,7 +3,7 @@
 import numpy as np
 
 from erann_tf.data.audio import AudioError, stream_audio
-from erann_tf.inference.windows import sliding_windows
+from erann_tf.data.windows import sliding_windows
 
 REDUCTIONS = ("mean", "max")
 N_FFT = 1380  # one frame of the frontend (DESIGN.md §2): shorter audio is no clip

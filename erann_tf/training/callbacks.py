@@ -14,7 +14,8 @@ class EpochEnd(keras.callbacks.Callback):
     """At the end of every epoch: evaluate `model` on `val_loader` with the
     optimizer's EMA weights swapped in (if there is a validation fold), save
     the best model, append to `history`, report skipped files, and write the
-    full training state atomically.
+    full training state atomically (every `checkpoint_every` epochs and at the
+    last one). Past `deadline` (a time.time() value) training stops cleanly.
 
     Example:
     >>> EpochEnd  # doctest: +ELLIPSIS
@@ -22,7 +23,17 @@ class EpochEnd(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, run, model, val_loader, multi_label, bad_files, history, min_samples=0, plain=None
+        self,
+        run,
+        model,
+        val_loader,
+        multi_label,
+        bad_files,
+        history,
+        window,
+        plain=None,
+        checkpoint_every=1,
+        deadline=None,
     ):
         super().__init__()
         self.run = run
@@ -32,7 +43,9 @@ class EpochEnd(keras.callbacks.Callback):
         self.multi_label = multi_label
         self.bad_files = bad_files
         self.history = history
-        self.min_samples = min_samples
+        self.window = window  # samples: validation clips are scored over windows of the crop
+        self.checkpoint_every = checkpoint_every
+        self.deadline = deadline  # time.time() after which training stops at an epoch's end
         self.result = None  # the latest evaluation, with EMA weights
         self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
         self._started = time.time()
@@ -54,8 +67,14 @@ class EpochEnd(keras.callbacks.Callback):
         if len(self.bad_files):
             print(self.bad_files.report())
         self.history.append(entry)
-        save_state(self.run.checkpoint, self.model, epoch + 1)
-        self.run.write_history(self.history)
+        if self.deadline is not None and time.time() > self.deadline:
+            print(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
+            self.model.stop_training = True
+        last = self.model.stop_training or epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.checkpoint_every == 0 or last:
+            save_state(self.run.checkpoint, self.model, epoch + 1)
+            self.run.write_history(self.history)
+            evaluation.plot_history(self.history, self.run.curves)
 
     def evaluate(self):
         """Evaluates the model's current weights on the validation clips; on
@@ -65,7 +84,7 @@ class EpochEnd(keras.callbacks.Callback):
         if self.plain is not None:
             self.plain.set_weights(model.get_weights())
             model = self.plain
-        return evaluation.evaluate(model, self.val_loader, self.multi_label, self.min_samples)
+        return evaluation.evaluate(model, self.val_loader, self.multi_label, self.window)
 
 
 class ema_weights:

@@ -1,4 +1,4 @@
-"""Evaluation on whole clips: accuracy for classification, mAP / AUC / d' for
+"""Evaluation over windows of each clip: accuracy for classification, mAP / AUC / d' for
 tagging (scikit-learn), and the plots of a run."""
 
 import statistics
@@ -9,9 +9,15 @@ from sklearn import metrics
 from erann_tf.data.pipeline import evaluation_batches
 
 
-def predict_clips(model, loader, batch_size=32, min_samples=0):
-    """Scores of every usable clip, whole (padded to `min_samples` if shorter),
-    in loader order; and their targets.
+def predict_clips(model, loader, window, batch_size=32):
+    """Scores of every usable clip, in loader order, and their targets.
+
+    `model` is a Keras model or any callable from windows [n, samples] to
+    scores [n, classes] (an erann_tf.inference runner of any format).
+
+    A clip's scores are the mean over its windows of `window` samples (the
+    training crop t_c) every half window, exactly as `erann predict` scores a
+    file, so evaluation, cross-validation and prediction agree.
 
     Example:
     >>> from erann_tf import ERANN
@@ -19,15 +25,20 @@ def predict_clips(model, loader, batch_size=32, min_samples=0):
     >>> from erann_tf.data.sources import read_esc10
     >>> clips = read_esc10("../shared/data/esc10")
     >>> loader = ClipLoader(clips._with(clips.clips[:2])).scan(progress=False)
-    >>> scores, targets = predict_clips(ERANN(tm=4, width=1, num_classes=10), loader)
+    >>> model = ERANN(tm=4, width=1, num_classes=10)
+    >>> scores, targets = predict_clips(model, loader, window=4 * 44100)
     >>> scores.shape, targets.shape
     ((2, 10), (2, 10))
     """
+    score = getattr(model, "predict_on_batch", model)  # a Keras model or a runner
     position = {index: row for row, index in enumerate(loader.good)}
-    scores = np.zeros((len(loader.good), loader.targets.shape[1]), np.float32)
-    for indices, waves in evaluation_batches(loader, batch_size, min_samples):
-        rows = [position[i] for i in indices]
-        scores[rows] = np.asarray(model.predict_on_batch(waves), np.float32)
+    sums = np.zeros((len(loader.good) + 1, loader.targets.shape[1]), np.float64)
+    counts = np.zeros(len(loader.good) + 1)
+    for indices, waves in evaluation_batches(loader, window, batch_size=batch_size):
+        rows = [position.get(i, -1) for i in indices]  # -1: a silent filler row
+        np.add.at(sums, rows, np.asarray(score(waves), np.float64))
+        np.add.at(counts, rows, 1)
+    scores = (sums[:-1] / counts[:-1, None]).astype(np.float32)
     return scores, loader.targets[loader.good]
 
 
@@ -84,10 +95,10 @@ def tagging_metrics(targets, scores, class_names):
     }
 
 
-def evaluate(model, loader, multi_label, min_samples=0):
-    """The recipe's metrics of `model` on every clip of `loader`, whole; clips
-    shorter than `min_samples` (the training crop) padded to it."""
-    scores, targets = predict_clips(model, loader, min_samples=min_samples)
+def evaluate(model, loader, multi_label, window):
+    """The recipe's metrics of `model` on every clip of `loader`, each scored
+    as the mean over its windows of `window` samples (`predict_clips`)."""
+    scores, targets = predict_clips(model, loader, window)
     metric = tagging_metrics if multi_label else classification_metrics
     return metric(targets, scores, loader.class_names)
 
@@ -122,4 +133,40 @@ def plot(result, class_names, path):
     figure.tight_layout()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=100)
+    pyplot.close(figure)
+
+
+def plot_history(history, path):
+    """Learning curves as PNG: training loss, and training accuracy (or the
+    recipe's metric) beside the validation score (EMA weights), per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    from erann_tf.atomic import atomic_path
+
+    epochs = [entry["epoch"] for entry in history]
+    figure, (left, right) = pyplot.subplots(1, 2, figsize=(11, 4))
+    left.plot(epochs, [entry.get("loss", np.nan) for entry in history], label="training loss")
+    left.set_xlabel("epoch")
+    left.set_title("loss (on mixed, augmented batches)")
+    left.legend()
+    for key, label in (("accuracy", "training accuracy"), ("auc", "training AUC")):
+        if any(key in entry for entry in history):
+            right.plot(epochs, [entry.get(key, np.nan) for entry in history], label=label)
+    if any("val_score" in entry for entry in history):
+        right.plot(
+            epochs,
+            [entry.get("val_score", np.nan) for entry in history],
+            label="validation (EMA weights)",
+        )
+    right.set_xlabel("epoch")
+    right.set_ylim(0, 1)
+    right.grid(alpha=0.3)
+    right.legend(loc="lower right")
+    right.set_title("accuracy" if any("accuracy" in e for e in history) else "score")
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=90)
     pyplot.close(figure)

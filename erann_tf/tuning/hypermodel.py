@@ -153,6 +153,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             recipe=self.recipe,
             epochs=epochs or self.epochs,
             batch_size=self.recipe.batch_size,
+            balanced=self.recipe.balanced,
             **{name: values[name] for name in NAMES},
         )
 

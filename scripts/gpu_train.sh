@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Train one dataset's shipped model and its cross-validation side by side on one
+# GPU, on the JAX backend, without TensorFlow (the PyDataset transport), each
+# process stopping cleanly after --max-minutes. Used on the lent GPU machine,
+# where the data and the wheels travel in ignored folders of the checkout.
+#
+#   scripts/gpu_train.sh RECIPE DATA MODEL PAPER_MODEL MINUTES OUT [TRAIN FLAGS...]
+#
+# Runs: RUNS/RECIPE-final (every clip, the model to ship), RUNS/RECIPE-cv (one
+# process per fold, `erann cv --folds K`), RUNS/RECIPE-paper-cv (PAPER_MODEL on
+# the first fold) and, with BALANCED=1, RUNS/RECIPE-balanced-cv (class-balanced
+# sampling, first fold). OUT receives the run folders without weights (runs.tgz), the final
+# model in 15 MiB parts (final.keras.part-*) and the log.
+set -uo pipefail
+recipe=$1 data=$2 model=$3 paper=$4 minutes=$5 out=$6
+shift 6
+runs=${RUNS:-/tmp/runs}
+mkdir -p "$runs" "$out"
+export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
+erann() { python3 -m erann_tf.cli "$@"; }
+common=(--recipe "$recipe" --data "$data" --transport pydataset --precision bf16
+    --checkpoint-every 100000 --max-minutes "$minutes" --epochs 100000 "$@")
+folds=$(python3 -c "
+from erann_tf.training.trainer import read_clips
+print(' '.join(read_clips('$recipe', '$data', progress=False).folds()))")
+first=${folds%% *}
+echo "folds: $folds"
+
+pids=()
+erann train "${common[@]}" --model "$model" --output "$runs/$recipe-final" \
+    >"$runs/final.log" 2>&1 &
+pids+=($!)
+for fold in $folds; do
+    erann cv "${common[@]}" --model "$model" --folds "$fold" --output "$runs/$recipe-cv" \
+        >"$runs/cv-$fold.log" 2>&1 &
+    pids+=($!)
+done
+erann cv "${common[@]}" --model "$paper" --folds "$first" --output "$runs/$recipe-paper-cv" \
+    >"$runs/paper.log" 2>&1 &
+pids+=($!)
+if [ -n "${BALANCED:-}" ]; then
+    erann cv "${common[@]}" --model "$model" --balanced --folds "$first" \
+        --output "$runs/$recipe-balanced-cv" >"$runs/balanced.log" 2>&1 &
+    pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid" || echo "process $pid exited $?"; done
+nvidia-smi --query-gpu=name,memory.used --format=csv || true
+
+for log in "$runs"/*.log; do
+    echo "== $log"
+    tr '\r' '\n' <"$log" | grep -v "^\s*$" | grep -vE "━" | tail -n 12
+done
+tar czf "$out/runs.tgz" -C "$runs" --exclude='*.keras' --exclude='*.npz' --exclude=logs .
+split -b 15M "$runs/$recipe-final/final.keras" "$out/final.keras.part-"
+ls -la "$out"

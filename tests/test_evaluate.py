@@ -1,0 +1,94 @@
+"""One scoring protocol: `erann evaluate` scores each clip as `erann predict`
+does, in every model format, with the data's labels matched to the model's
+class names by name."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from erann_tf.data.loader import ClipLoader
+from erann_tf.data.sources import SourceError, read_esc10, read_fsdd
+from erann_tf.inference import load_runner, predict_file
+from erann_tf.training.evaluation import predict_clips
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", *args], capture_output=True, text=True, timeout=900
+    )
+
+
+def test_evaluation_scores_each_clip_as_predict_does(shared):
+    runner = load_runner("erann-fsdd")
+    clips = read_fsdd(shared / "data" / "fsdd").subset(6).onto_classes(runner.metadata.classes)
+    loader = ClipLoader(clips).scan(progress=False)
+    scores, targets = predict_clips(runner, loader, runner.metadata.window_samples, batch_size=4)
+    assert scores.shape == targets.shape == (6, 10)
+    for row, clip in enumerate(clips.clips):
+        predicted = predict_file(runner, clip.path, top_k=10)
+        by_name = {item["label"]: item["score"] for item in predicted["top"]}
+        expected = [by_name[name] for name in runner.metadata.classes]
+        np.testing.assert_allclose(scores[row], expected, atol=2e-5)
+
+
+def test_labels_are_matched_by_name_not_position(shared):
+    clips = read_esc10(shared / "data" / "esc10")
+    reordered = clips.onto_classes(tuple(sorted(clips.classes)))
+    np.testing.assert_array_equal(
+        reordered.targets()[:, [sorted(clips.classes).index(c) for c in clips.classes]],
+        clips.targets(),
+    )
+    with pytest.raises(SourceError, match=r"label 'dog' is not a class of the model; its classes"):
+        clips.onto_classes(("rain", "sea_waves"))
+    assert clips.split("1")[1]._with(clips.clips[:1]).absent_classes() == list(clips.classes[1:])
+
+
+@pytest.mark.tf_only
+def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path):
+    """A manifest whose labels sort differently from the model's classes scores
+    as the dataset layout does; a model folder, .keras and .tflite all work;
+    data of another task is refused in one line."""
+    esc10 = str(shared / "data" / "esc10")
+    common = ["--recipe", "esc10", "--fold", "4", "--json"]
+    layout = _cli("evaluate", "erann-esc10", "--data", esc10, "--max-clips", "40", *common)
+    assert layout.returncode == 0, layout.stderr[-2000:]
+    expected = json.loads(layout.stdout)
+    assert expected["format"] == "keras" and expected["window_s"] == 4.0
+
+    clips = read_esc10(esc10).subset(40).split("4")[1]
+    manifest = tmp_path / "fold4.csv"
+    manifest.write_text(
+        "path,label,fold\n" + "".join(f"{c.path},{c.labels[0]},4\n" for c in clips.clips)
+    )
+    named = _cli(
+        "evaluate", "erann-esc10", "--data", str(manifest), "--layout", "manifest", *common
+    )
+    assert named.returncode == 0, named.stderr[-2000:]
+    result = json.loads(named.stdout)
+    assert result["accuracy"] == expected["accuracy"]
+    assert result["per_class_accuracy"] == expected["per_class_accuracy"]
+    assert set(result["classes_without_clips"]) == set(clips.classes) - {
+        c.labels[0] for c in clips.clips
+    }
+
+    model = REPO / "savedmodels" / "erann-esc10" / "model_float16.tflite"
+    tflite = _cli("evaluate", str(model), "--data", str(manifest), "--layout", "manifest", *common)
+    assert tflite.returncode == 0, tflite.stderr[-2000:]
+    assert json.loads(tflite.stdout)["format"] == "tflite"
+    assert json.loads(tflite.stdout)["accuracy"] == pytest.approx(
+        expected["accuracy"], abs=0.1
+    )  # a clip of ten
+
+    wrong = _cli(
+        "evaluate", "erann-esc10", "--recipe", "fsdd", "--data", str(shared / "data" / "fsdd")
+    )
+    assert wrong.returncode == 2
+    last = wrong.stderr.strip().splitlines()[-1]  # TensorFlow's C++ start-up lines come first
+    assert last.startswith("erann evaluate: error: ") and "label '0' is not a class" in last
+    assert "Traceback" not in wrong.stderr
