@@ -70,7 +70,8 @@ def steps_per_epoch(loader, batch_size):
 def evaluation_batches(loader, window, hop=None, batch_size=32):
     """(clip indices, waveforms) batches of the windows that score each clip.
 
-    Every usable clip is cut as `erann predict` cuts a file
+    Every usable clip is cut as `erann predict` cuts a file (a 5 s clip into
+    two 4 s windows: 0-4 s and 1-5 s)
     (`window_bounds`: `window` samples every `hop`, default half a window, and
     one more ending at the last sample); a clip no longer than one window is
     one window, zero-padded as training pads short clips. Every batch has
@@ -82,8 +83,8 @@ def evaluation_batches(loader, window, hop=None, batch_size=32):
     >>> from erann_tf.data.loader import ClipLoader
     >>> clips = read_esc10("../shared/data/esc10")
     >>> loader = ClipLoader(clips._with(clips.clips[:2])).scan(progress=False)
-    >>> [(i.tolist(), w.shape) for i, w in evaluation_batches(loader, 4 * 44100, batch_size=4)]
-    [([0, 0, 0, 1], (4, 176400)), ([1, 1, -1, -1], (4, 176400))]
+    >>> [(i.tolist(), w.shape) for i, w in evaluation_batches(loader, 4 * 44100, batch_size=3)]
+    [([0, 0, 1], (3, 176400)), ([1, -1, -1], (3, 176400))]
     """
     hop = hop or max(1, window // 2)
     indices, waves = [], []
