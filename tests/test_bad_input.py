@@ -28,6 +28,8 @@ def _make_bad_files(folder, shared):
     soundfile.write(folder / "inf.flac", np.zeros(4000), 8000)  # replaced below
     soundfile.write(folder / "inf.wav", np.array([0.1, np.inf] * 2000), 8000, subtype="FLOAT")
     (folder / "inf.flac").unlink()
+    huge = np.array([0.1, 1e18] * 2000, np.float32)  # finite, but overflows the frontend
+    soundfile.write(folder / "huge.wav", huge, 8000, subtype="FLOAT")
     soundfile.write(folder / "short.wav", np.full(100, 0.1), 8000)  # 551 samples at 44.1 kHz
     return {
         "corrupt.wav": "not a readable audio file",
@@ -36,6 +38,7 @@ def _make_bad_files(folder, shared):
         "truncated.wav": "truncated",
         "nan.wav": "NaN or Inf",
         "inf.wav": "NaN or Inf",
+        "huge.wav": "samples reach 1e+18; audio must stay within +-10000",
         "short.wav": "too short; at least 691",
         "missing.wav": "no such file",
     }

@@ -88,7 +88,7 @@ def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 1
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = [json.loads(line, parse_constant=_not_json) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [good[0], *bad, good[1]]
     assert "top" in lines[0] and "top" in lines[-1]
     errors = [line for line in result.stderr.splitlines() if line.startswith("erann predict")]
@@ -96,6 +96,10 @@ def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared
     for line, (name, words) in zip(lines[1:-1], expected.items(), strict=True):
         assert set(line) == {"file", "error"}
         assert name in line["error"] and words in line["error"], line
+
+
+def _not_json(constant):
+    raise AssertionError(f"{constant} is not strict JSON")
 
 
 def test_predict_cli_text_and_arguments(tiny_model_dir, fsdd_clips, capsys):
@@ -136,3 +140,13 @@ def test_tflite_example_runs_without_tensorflow(tiny_model_dir, fsdd_clips, tmp_
     # The same clip through erann predict and the TFLite runner gives the same top class.
     expected = predict_file(TFLiteRunner(str(tmp_path / "model.tflite")), clip)["top"][0]
     assert clip_line.split()[1] == expected["label"]
+
+
+def test_a_training_run_folder_is_a_model(tmp_path):
+    from erann_tf.inference import resolve
+
+    (tmp_path / "final.keras").write_bytes(b"")
+    assert resolve(str(tmp_path)) == str(tmp_path / "final.keras")
+    (tmp_path / "final.keras").unlink()
+    with pytest.raises(ValueError, match="a folder without model.keras, final.keras"):
+        resolve(str(tmp_path))

@@ -1,5 +1,7 @@
+import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -333,3 +335,26 @@ def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
     assert (
         finished["epochs"] == 3 and finished["validation"]["clips"] == stopped["validation_clips"]
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"max_clips": 0}, "--max-clips 0 is not allowed; it must be an integer >= 1"),
+        ({"max_clips": -5}, "--max-clips -5 is not allowed"),
+        ({"mixup_alpha": -1.0}, "--mixup-alpha -1.0 is not allowed; it must be a number >= 0"),
+        ({"crop_seconds": 1e9}, "--crop-seconds 1000000000.0 is not allowed"),
+        ({"learning_rate": float("nan")}, "--learning-rate nan is not allowed"),
+        ({"time_mask": -1}, "--time-mask -1 is not allowed"),
+        ({"tm": 3}, "tm=3 is not allowed; tm must be one of 1, 2, 4, 8, 16"),
+        ({"width": 0}, "width=0 is not allowed"),
+        ({"max_minutes": 0.0}, "--max-minutes 0.0 is not allowed"),
+    ],
+)
+def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):
+    """A bad value stops `train` before any data is read or file written:
+    the data folder here does not even exist."""
+    config = TrainConfig(recipe="fsdd", data=str(tmp_path / "nope"), output=str(tmp_path / "run"))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train(dataclasses.replace(config, **kwargs), progress=False)
+    assert not (tmp_path / "run").exists()

@@ -45,7 +45,7 @@ def run(args):
             failed += 1
             print(f"erann predict: error: {result['error']}", file=sys.stderr)
         if args.json:
-            print(json.dumps(result), flush=True)
+            print(json.dumps(result, allow_nan=False), flush=True)  # strict JSON
         elif "error" not in result:
             _print_result(result)
     return 1 if failed else 0

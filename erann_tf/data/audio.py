@@ -62,8 +62,7 @@ def _load(source, path, sample_rate, min_samples, max_seconds, rng):
         raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
     if samples.size == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
-    if not np.isfinite(samples).all():
-        raise AudioError(f"{path}: contains NaN or Inf samples")
+    _check_samples(samples, path)
     mono = samples.mean(axis=1)
     if rate != sample_rate:
         mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
@@ -113,8 +112,7 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
                     f"{path}: not a readable audio file ({_first_line(error)})"
                 ) from None
             last = len(samples) < block
-            if not np.isfinite(samples).all():
-                raise AudioError(f"{path}: contains NaN or Inf samples")
+            _check_samples(samples, path)
             total += len(samples)
             mono = samples.mean(axis=1)
             if resampler is not None:
@@ -125,6 +123,21 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
                 break
         if total == 0:
             raise AudioError(f"{path}: empty audio (0 samples)")
+
+
+MAX_AMPLITUDE = 1e4  # 80 dB over full scale; the frontend's power spectrum overflows near 1e17
+
+
+def _check_samples(samples, path):
+    """NaN or Inf samples, or a float file whose scale is not audio's, are refused."""
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{path}: contains NaN or Inf samples")
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    if peak > MAX_AMPLITUDE:
+        raise AudioError(
+            f"{path}: samples reach {peak:.3g}; audio must stay within +-{MAX_AMPLITUDE:g} "
+            "(full scale is 1)"
+        )
 
 
 def _read(source, max_seconds, rng):

@@ -25,6 +25,8 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
         spans, scores = _score_windows(runner, path, window, hop, info.sample_rate, batch)
     except AudioError as error:
         return {"file": str(path), "error": str(error)}
+    if not np.isfinite(scores).all():  # a damaged model file can do this
+        return {"file": str(path), "error": f"{path}: the model gave NaN or Inf scores"}
     clip = scores.max(axis=0) if reduce == "max" else scores.mean(axis=0)
     rate = info.sample_rate
     return {

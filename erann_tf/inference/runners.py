@@ -14,8 +14,8 @@ from erann_tf.export import metadata as meta
 
 def resolve(spec):
     """The model file or folder that `spec` names: a shipped model's name, a
-    model folder (its model.keras), a .keras file, a SavedModel folder or a
-    .tflite file."""
+    model folder (its model.keras), a training run's folder (its final.keras),
+    a .keras file, a SavedModel folder or a .tflite file."""
     from erann_tf.models.presets import shipped_model_dir, shipped_models
 
     if spec in shipped_models():
@@ -23,9 +23,12 @@ def resolve(spec):
     if os.path.isdir(spec):
         if os.path.isfile(os.path.join(spec, "saved_model.pb")):
             return spec
-        if os.path.isfile(os.path.join(spec, "model.keras")):
-            return os.path.join(spec, "model.keras")
-        raise ValueError(f"{spec}: a folder without model.keras or saved_model.pb")
+        for name in ("model.keras", "final.keras"):  # a model folder, or a training run's
+            if os.path.isfile(os.path.join(spec, name)):
+                return os.path.join(spec, name)
+        raise ValueError(
+            f"{spec}: a folder without model.keras, final.keras (a training run) or saved_model.pb"
+        )
     if not os.path.isfile(spec):
         names = ", ".join(shipped_models()) or "none yet"
         raise FileNotFoundError(f"{spec}: no such model file or folder (shipped models: {names})")

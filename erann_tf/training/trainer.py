@@ -8,6 +8,7 @@ the final evaluation.
 
 import dataclasses
 import json
+import math
 import os
 import time
 
@@ -19,6 +20,7 @@ from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.models import ERANN, parse_preset
+from erann_tf.models.architecture import validate
 from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
 from erann_tf.training.callbacks import EpochEnd, ema_weights
@@ -114,20 +116,45 @@ class TrainConfig:
             freq_mask=pick(self.freq_mask, recipe.freq_mask),
             balanced=pick(self.balanced, recipe.balanced),
         )
-        for name in ("epochs", "batch_size"):
-            if getattr(settings, name) < 1:
-                raise ValueError(
-                    f"{name}={getattr(settings, name)} is not allowed; it must be >= 1"
-                )
-        if self.checkpoint_every < 1:
-            raise ValueError(
-                f"checkpoint_every={self.checkpoint_every} is not allowed; it must be >= 1"
-            )
-        if self.max_minutes is not None and not self.max_minutes > 0:
-            raise ValueError(f"max_minutes={self.max_minutes} is not allowed; it must be > 0")
-        if not settings.learning_rate > 0 or not settings.crop_seconds > 0:
-            raise ValueError("learning_rate and crop_seconds must be > 0")
+        _check_numbers(self, settings)
+        validate(settings.tm, settings.width)  # before any data is read
         return settings
+
+
+MAX_CROP_SECONDS = 600.0  # a batch holds batch_size crops in memory
+
+
+def _check_numbers(config, settings):
+    """A ValueError naming the first flag whose value is out of range."""
+    integer = lambda low: lambda v: isinstance(v, int) and v >= low  # noqa: E731
+    positive = lambda v: math.isfinite(v) and v > 0  # noqa: E731
+    optional = lambda test: lambda v: v is None or test(v)  # noqa: E731
+    rules = (
+        ("epochs", settings.epochs, "an integer >= 1", integer(1)),
+        ("batch_size", settings.batch_size, "an integer >= 1", integer(1)),
+        ("checkpoint_every", config.checkpoint_every, "an integer >= 1", integer(1)),
+        ("max_clips", config.max_clips, "an integer >= 1", optional(integer(1))),
+        ("max_minutes", config.max_minutes, "a number > 0", optional(positive)),
+        ("learning_rate", settings.learning_rate, "a number > 0", positive),
+        (
+            "crop_seconds",
+            settings.crop_seconds,
+            f"a number of seconds > 0 and <= {MAX_CROP_SECONDS:g}",
+            lambda v: positive(v) and v <= MAX_CROP_SECONDS,
+        ),
+        (
+            "mixup_alpha",
+            settings.mixup_alpha,
+            "a number >= 0 (0 turns mixup off)",
+            lambda v: math.isfinite(v) and v >= 0,
+        ),
+        ("time_mask", settings.time_mask, "an integer >= 0", integer(0)),
+        ("freq_mask", settings.freq_mask, "an integer >= 0", integer(0)),
+    )
+    for name, value, allowed, test in rules:
+        if not test(value):
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(f"{flag} {value} is not allowed; it must be {allowed}")
 
 
 @dataclasses.dataclass(frozen=True)
