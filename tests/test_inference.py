@@ -2,6 +2,7 @@
 standalone TFLite example."""
 
 import json
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -150,3 +151,29 @@ def test_a_training_run_folder_is_a_model(tmp_path):
     (tmp_path / "final.keras").unlink()
     with pytest.raises(ValueError, match="a folder without model.keras, final.keras"):
         resolve(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"sample_rate": 8000}, "its metadata says 8000 Hz; the model was built for 44100 Hz"),
+        ({"classes": [f"c{i}" for i in range(12)]}, "names 12 classes for a model of 10"),
+        ({"classes": ["dog"]}, "names 1 classes for a model of 10"),
+        ({"window_s": 1e9}, "window_s=1000000000.0 is outside"),
+        (None, "not a valid metadata.json (a JSON list, not an object)"),
+    ],
+)
+def test_metadata_is_checked_against_its_model(tmp_path, change, words):
+    import shutil
+
+    from erann_tf.models.presets import shipped_model_dir
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shipped = shipped_model_dir("erann-esc10")
+    shutil.copy(f"{shipped}/model.keras", folder / "model.keras")
+    payload = json.loads(open(f"{shipped}/metadata.json", encoding="utf-8").read())
+    payload = [payload] if change is None else {**payload, **change}
+    (folder / "metadata.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match=re.escape(words)):
+        load_runner(str(folder))

@@ -110,9 +110,39 @@ def find_metadata(model_path):
 def read_metadata(path):
     try:
         with open(path, encoding="utf-8") as handle:
-            return Metadata.from_json(json.load(handle))
+            payload = json.load(handle)
+        if not isinstance(payload, dict):
+            raise TypeError(f"a JSON {type(payload).__name__}, not an object")
+        return Metadata.from_json(payload)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a valid metadata.json ({error})") from None
+
+
+MAX_WINDOW_S = 600.0  # a window is scored whole, in memory
+
+
+def check_metadata(metadata, num_classes, sample_rate=None, source="the model"):
+    """`metadata` unchanged, or a ValueError in one line where it does not fit
+    the model it describes: its class count, the sample rate the model's
+    frontend was built for, a window between one frame and MAX_WINDOW_S."""
+    if len(metadata.classes) != num_classes:
+        raise ValueError(
+            f"{source}: its metadata names {len(metadata.classes)} classes for a model "
+            f"of {num_classes}"
+        )
+    if sample_rate is not None and metadata.sample_rate != sample_rate:
+        raise ValueError(
+            f"{source}: its metadata says {metadata.sample_rate} Hz; the model was built "
+            f"for {sample_rate} Hz"
+        )
+    if not (
+        isinstance(metadata.window_s, (int, float)) and 0.05 <= metadata.window_s <= MAX_WINDOW_S
+    ):
+        raise ValueError(
+            f"{source}: its metadata's window_s={metadata.window_s!r} is outside "
+            f"0.05 .. {MAX_WINDOW_S:g} s"
+        )
+    return metadata
 
 
 def from_run(run_dir, name=None):

@@ -62,7 +62,9 @@ class KerasRunner:
             self.model = keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a damaged file
             raise ValueError(f"{path}: not a readable Keras model ({_first_line(error)})") from None
-        self.metadata = meta.find_metadata(path) or meta.for_model(self.model)
+        found = meta.find_metadata(path) or meta.for_model(self.model)
+        classes = self.model.output.shape[-1]
+        self.metadata = meta.check_metadata(found, classes, self.model.sample_rate, path)
         self.batch_size = batch_size
 
     def __call__(self, windows):
@@ -82,10 +84,9 @@ class SavedModelRunner:
             self.serve = tf.saved_model.load(path).signatures["serving_default"]
         except Exception as error:  # TensorFlow raises many kinds for a damaged folder
             raise ValueError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
-        self.metadata = meta.find_metadata(path)
-        if self.metadata is None:
-            classes = self.serve.structured_outputs["scores"].shape[-1]
-            self.metadata = meta.for_file(path, classes)
+        classes = self.serve.structured_outputs["scores"].shape[-1]
+        found = meta.find_metadata(path) or meta.for_file(path, classes)
+        self.metadata = meta.check_metadata(found, classes, source=path)
         self.batch_size = batch_size
 
     def __call__(self, windows):
@@ -116,9 +117,11 @@ class TFLiteRunner:
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         window = int(self.input["shape"][1])
-        found = meta.find_metadata(path) or meta.for_file(path, int(self.output["shape"][-1]))
+        classes = int(self.output["shape"][-1])
+        found = meta.find_metadata(path) or meta.for_file(path, classes)
         # The file's input length wins over the metadata's window.
-        self.metadata = dataclasses.replace(found, window_s=window / found.sample_rate)
+        found = dataclasses.replace(found, window_s=window / found.sample_rate)
+        self.metadata = meta.check_metadata(found, classes, source=path)
 
     def __call__(self, windows):
         scores = []
