@@ -108,15 +108,27 @@ def headline(result):
     return result["accuracy"] if "accuracy" in result else result["mAP"]
 
 
-def plot(result, class_names, path):
-    """Confusion matrix (classification) or per-class AP (tagging) as PNG."""
+def _pyplot():
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # files only, no display
     from matplotlib import pyplot
 
+    return pyplot
+
+
+def _save(figure, path, dpi):
     from erann_tf.atomic import atomic_path
 
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=dpi)
+    _pyplot().close(figure)
+
+
+def plot(result, class_names, path):
+    """Confusion matrix (classification) or per-class AP (tagging) as PNG."""
+    pyplot = _pyplot()
     if "confusion_matrix" in result:
         size = max(5, 0.45 * len(class_names))
         figure, axes = pyplot.subplots(figsize=(size + 1, size))
@@ -130,24 +142,14 @@ def plot(result, class_names, path):
         axes.barh([name for name, _ in items], [value for _, value in items])
         axes.set_xlabel("average precision")
         axes.set_title(f"mAP {result['mAP']:.3f} on {result['clips']} clips")
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=100)
-    pyplot.close(figure)
+    _save(figure, path, dpi=100)
 
 
 def plot_history(history, path):
     """Learning curves as PNG: training loss, and training accuracy (or the
     recipe's metric) beside the validation score (EMA weights), per epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    from erann_tf.atomic import atomic_path
-
     epochs = [entry["epoch"] for entry in history]
-    figure, (left, right) = pyplot.subplots(1, 2, figsize=(11, 4))
+    figure, (left, right) = _pyplot().subplots(1, 2, figsize=(11, 4))
     left.plot(epochs, [entry.get("loss", np.nan) for entry in history], label="training loss")
     left.set_xlabel("epoch")
     left.set_title("loss (on mixed, augmented batches)")
@@ -166,7 +168,4 @@ def plot_history(history, path):
     right.grid(alpha=0.3)
     right.legend(loc="lower right")
     right.set_title("accuracy" if any("accuracy" in e for e in history) else "score")
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=90)
-    pyplot.close(figure)
+    _save(figure, path, dpi=90)
