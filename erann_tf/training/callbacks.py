@@ -67,10 +67,11 @@ class EpochEnd(keras.callbacks.Callback):
         if len(self.bad_files):
             print(self.bad_files.report())
         self.history.append(entry)
-        if self.deadline is not None and time.time() > self.deadline:
+        out_of_time = self.deadline is not None and time.time() > self.deadline
+        if out_of_time:
             print(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
             self.model.stop_training = True
-        last = self.model.stop_training or epoch + 1 == self.params.get("epochs")
+        last = out_of_time or epoch + 1 == (self.params or {}).get("epochs")
         if (epoch + 1) % self.checkpoint_every == 0 or last:
             save_state(self.run.checkpoint, self.model, epoch + 1)
             self.run.write_history(self.history)

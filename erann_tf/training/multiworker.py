@@ -65,6 +65,7 @@ def run_multiworker(run, config, settings, distribution, resume, progress):
         settings.crop_samples, plain,
     )  # fmt: skip
     epoch_end.set_model(trainer)
+    epoch_end.set_params({"epochs": settings.epochs})  # as fit would: the last epoch checkpoints
     step = _distributed_step(trainer, distribution.strategy)
     window = int(max(settings.recipe.window_seconds, settings.crop_seconds) * SAMPLE_RATE)
     epoch = first_epoch

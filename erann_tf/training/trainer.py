@@ -95,6 +95,8 @@ class TrainConfig:
             )
         if self.layout is not None and self.layout not in LAYOUTS:
             raise ValueError(f"layout={self.layout!r} is not allowed; use {', '.join(LAYOUTS)}")
+        if self.max_minutes is not None and self.distribute == "multiworker":
+            raise ValueError("--max-minutes works with --distribute none or mirrored only")
         if self.model and (self.tm or self.width):
             raise ValueError("give either --model or --tm/--width, not both")
         preset = parse_preset(self.model or recipe.model)
