@@ -7,7 +7,7 @@ step (erann_tf.data.augment). Decoding runs in parallel through the loader.
 
 import numpy as np
 
-from erann_tf.data.windows import window_bounds
+from erann_tf.data.windows import default_hop, window_bounds
 
 
 def training_dataset(loader, batch_size, seed, first_epoch, epochs, balanced=False):
@@ -70,11 +70,11 @@ def steps_per_epoch(loader, batch_size):
 def evaluation_batches(loader, window, hop=None, batch_size=32):
     """(clip indices, waveforms) batches of the windows that score each clip.
 
-    Every usable clip is cut as `erann predict` cuts a file (a 5 s clip into
-    two 4 s windows: 0-4 s and 1-5 s)
-    (`window_bounds`: `window` samples every `hop`, default half a window, and
-    one more ending at the last sample); a clip no longer than one window is
-    one window, zero-padded as training pads short clips. Every batch has
+    Every usable clip is cut as `erann predict` cuts a file (`window_bounds`:
+    `window` samples every `hop`, default half a window, and one more ending
+    at the last sample, so a 5 s clip gives the 4 s windows 0-4 s and 1-5 s);
+    a clip no longer than one window is one window, zero-padded as training
+    pads short clips. Every batch has
     `batch_size` rows of `window` samples, the last one filled up with silent
     rows of index -1, so a compiled model sees a single shape.
 
@@ -86,7 +86,7 @@ def evaluation_batches(loader, window, hop=None, batch_size=32):
     >>> [(i.tolist(), w.shape) for i, w in evaluation_batches(loader, 4 * 44100, batch_size=3)]
     [([0, 0, 1], (3, 176400)), ([1, -1, -1], (3, 176400))]
     """
-    hop = hop or max(1, window // 2)
+    hop = hop or default_hop(window)
     indices, waves = [], []
     for index in loader.good:
         audio = loader.whole(index)

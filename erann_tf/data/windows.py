@@ -3,6 +3,16 @@
 import numpy as np
 
 
+def default_hop(window):
+    """Half a window: the hop of the scoring protocol (predict, evaluate, cv).
+
+    Example:
+    >>> default_hop(4 * 44100)
+    88200
+    """
+    return max(1, window // 2)
+
+
 def window_bounds(total, window, hop):
     """(start, end) sample pairs of the windows over `total` samples.
 

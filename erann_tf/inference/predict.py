@@ -3,7 +3,7 @@
 import numpy as np
 
 from erann_tf.data.audio import AudioError, stream_audio
-from erann_tf.data.windows import sliding_windows
+from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
 N_FFT = 1380  # one frame of the frontend (DESIGN.md §2): shorter audio is no clip
@@ -20,7 +20,7 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
     """
     info = runner.metadata
     window = int(round((window_s or info.window_s) * info.sample_rate))
-    hop = int(round(hop_s * info.sample_rate)) if hop_s else max(1, window // 2)
+    hop = int(round(hop_s * info.sample_rate)) if hop_s else default_hop(window)
     try:
         spans, scores = _score_windows(runner, path, window, hop, info.sample_rate, batch)
     except AudioError as error:
