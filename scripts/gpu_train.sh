@@ -9,8 +9,9 @@
 # Runs: RUNS/RECIPE-final (every clip, the model to ship), RUNS/RECIPE-cv (one
 # process per fold, `erann cv --folds K`), RUNS/RECIPE-paper-cv (PAPER_MODEL on
 # the first fold) and, with BALANCED=1, RUNS/RECIPE-balanced-cv (class-balanced
-# sampling, first fold). OUT receives the run folders without weights (runs.tgz), the final
-# model in 15 MiB parts (final.keras.part-*) and the log.
+# sampling, first fold). FOLDS="a b" limits the cross-validation to those folds;
+# PAPER_MODEL "-" skips the paper run. OUT receives the run folders without weights
+# (RECIPE-runs.tgz) and the final model in 15 MiB parts (RECIPE-final.keras.part-*).
 set -uo pipefail
 recipe=$1 data=$2 model=$3 paper=$4 minutes=$5 out=$6
 shift 6
@@ -23,33 +24,37 @@ common=(--recipe "$recipe" --data "$data" --transport pydataset --precision bf16
 folds=$(python3 -c "
 from erann_tf.training.trainer import read_clips
 print(' '.join(read_clips('$recipe', '$data', progress=False).folds()))")
+folds=${FOLDS:-$folds}
 first=${folds%% *}
 echo "folds: $folds"
 
 pids=()
 erann train "${common[@]}" --model "$model" --output "$runs/$recipe-final" \
-    >"$runs/final.log" 2>&1 &
+    >"$runs/$recipe-final.log" 2>&1 &
 pids+=($!)
 for fold in $folds; do
     erann cv "${common[@]}" --model "$model" --folds "$fold" --output "$runs/$recipe-cv" \
-        >"$runs/cv-$fold.log" 2>&1 &
+        >"$runs/$recipe-cv-$fold.log" 2>&1 &
     pids+=($!)
 done
-erann cv "${common[@]}" --model "$paper" --folds "$first" --output "$runs/$recipe-paper-cv" \
-    >"$runs/paper.log" 2>&1 &
-pids+=($!)
+if [ "$paper" != - ]; then
+    erann cv "${common[@]}" --model "$paper" --folds "$first" --output "$runs/$recipe-paper-cv" \
+        >"$runs/$recipe-paper.log" 2>&1 &
+    pids+=($!)
+fi
 if [ -n "${BALANCED:-}" ]; then
     erann cv "${common[@]}" --model "$model" --balanced --folds "$first" \
-        --output "$runs/$recipe-balanced-cv" >"$runs/balanced.log" 2>&1 &
+        --output "$runs/$recipe-balanced-cv" >"$runs/$recipe-balanced.log" 2>&1 &
     pids+=($!)
 fi
 for pid in "${pids[@]}"; do wait "$pid" || echo "process $pid exited $?"; done
 nvidia-smi --query-gpu=name,memory.used --format=csv || true
 
-for log in "$runs"/*.log; do
+for log in "$runs/$recipe"-*.log; do
     echo "== $log"
     tr '\r' '\n' <"$log" | grep -v "^\s*$" | grep -vE "━" | tail -n 12
 done
-tar czf "$out/runs.tgz" -C "$runs" --exclude='*.keras' --exclude='*.npz' --exclude=logs .
-split -b 15M "$runs/$recipe-final/final.keras" "$out/final.keras.part-"
+tar czf "$out/$recipe-runs.tgz" -C "$runs" --exclude='*.keras' --exclude='*.npz' --exclude=logs \
+    $(cd "$runs" && ls -d "$recipe"-*/)
+split -b 15M "$runs/$recipe-final/final.keras" "$out/$recipe-final.keras.part-"
 ls -la "$out"
