@@ -1,9 +1,12 @@
-"""Atomic file writes: write beside the target, then rename over it."""
+"""Atomic file writes (write beside the target, then rename over it) and the
+lock that keeps a folder to one writer."""
 
 import contextlib
+import glob
 import json
 import os
 import shutil
+import socket
 import tempfile
 
 
@@ -70,6 +73,91 @@ class atomic_folder:
         if old:
             shutil.rmtree(old, ignore_errors=True)
         return False
+
+
+class FolderLock:
+    """One writing process per folder: a `.lock` file holding the writer's pid
+    and host, made atomically, removed by `release`. A lock whose process is gone
+    (same host) is taken over, and the temporaries that writer left are removed.
+
+    Example:
+    >>> import tempfile
+    >>> lock = FolderLock(tempfile.mkdtemp())
+    >>> lock.acquire(); FolderLock(lock.folder).acquire()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    OSError: ... is being written by process ... on ...; wait for it to finish or stop it
+    >>> lock.release()
+    """
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+        self.path = os.path.join(self.folder, ".lock")
+        self.held = False
+
+    def acquire(self):
+        os.makedirs(self.folder, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname()}
+        for _ in range(2):
+            try:
+                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read_holder(self.path)
+                if holder is not None and _alive(holder, me["host"]):
+                    raise OSError(
+                        f"{self.folder} is being written by process {holder['pid']} on "
+                        f"{holder['host']}; wait for it to finish or stop it"
+                        + ("" if holder["host"] == me["host"] else f" (then delete {self.path})")
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.path)  # its writer is gone: take over
+                continue
+            with os.fdopen(handle, "w") as file:
+                json.dump(me, file)
+            self.held = True
+            remove_temporaries(self.folder)
+            return
+        raise OSError(f"{self.folder}: could not take {self.path}; another process races for it")
+
+    def release(self):
+        if self.held:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)
+            self.held = False
+
+
+def _read_holder(path):
+    try:
+        with open(path, encoding="utf-8") as file:
+            holder = json.load(file)
+        return {"pid": int(holder["pid"]), "host": str(holder["host"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or half-written by a writer killed at once: stale
+
+
+def _alive(holder, host):
+    if holder["host"] != host:
+        return True  # another machine's process cannot be checked from here
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_temporaries(folder):
+    """Deletes what interrupted atomic writes left in `folder` (`.tmp-*`, `.old-*`);
+    call it only while holding the folder's lock."""
+    for path in glob.glob(os.path.join(glob.escape(folder), ".tmp-*")) + glob.glob(
+        os.path.join(glob.escape(folder), ".old-*")
+    ):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
 
 def _umask():

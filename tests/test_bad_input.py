@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from erann_tf.data.audio import AudioError
+from erann_tf.data.audio import AudioError, load_audio
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import read_manifest
 
@@ -31,6 +31,7 @@ def _make_bad_files(folder, shared):
     huge = np.array([0.1, 1e18] * 2000, np.float32)  # finite, but overflows the frontend
     soundfile.write(folder / "huge.wav", huge, 8000, subtype="FLOAT")
     soundfile.write(folder / "short.wav", np.full(100, 0.1), 8000)  # 551 samples at 44.1 kHz
+    (folder / "random.mp3").write_bytes(rng.bytes(20000))
     return {
         "corrupt.wav": "not a readable audio file",
         "empty.wav": "not a readable audio file",
@@ -41,6 +42,7 @@ def _make_bad_files(folder, shared):
         "huge.wav": "samples reach 1e+18; audio must stay within +-10000",
         "short.wav": "too short; at least 691",
         "missing.wav": "no such file",
+        "random.mp3": "the data is damaged or not in a format libsndfile reads",
     }
 
 
@@ -131,3 +133,11 @@ def test_train_cli_error_and_skip(tmp_path, shared, bad):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert len(metrics["bad_files"]) == 3
     assert all(np.isfinite(epoch["loss"]) for epoch in metrics["history"])
+
+
+def test_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
+    path = tmp_path / "locked.wav"
+    soundfile.write(path, np.zeros(8000), 8000)
+    monkeypatch.setattr("os.access", lambda *_: False)  # as for a file of another user, mode 600
+    with pytest.raises(AudioError, match="locked.wav: permission denied"):
+        load_audio(path)

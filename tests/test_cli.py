@@ -41,13 +41,21 @@ def test_summary_bad_arguments_give_one_line(capsys, argv, word):
 
 
 @pytest.mark.parametrize(
-    "fix, word",
-    [("depth=3", "unknown hyper-parameter"), ("tm", "expected NAME=VALUE"), ("tm=four", "number")],
+    "flags, word",
+    [
+        (["--fix", "depth=3"], "--fix depth: unknown hyper-parameter"),
+        (["--fix", "tm"], "--fix 'tm': expected NAME=VALUE"),
+        (["--fix", "tm=four"], "--fix tm=four: the value must be a number"),
+        (["--fix", "schedule=cosine"], "--fix schedule=cosine: use constant, one_cycle"),
+        (["--space", "learning_rate=1e-2:1e-4"], "--space learning_rate: a range is LOW:HIGH"),
+        (["--space", "depth=1,2"], "--space depth: unknown hyper-parameter"),
+        (["--space", "tm="], "--space 'tm=': expected NAME=LOW:HIGH or NAME=A,B"),
+    ],
 )
-def test_tune_bad_pins_give_one_line_and_write_nothing(capsys, tmp_path, fix, word):
+def test_tune_bad_pins_give_one_line_and_write_nothing(capsys, tmp_path, flags, word):
     output = tmp_path / "search"
-    argv = ["tune", "--recipe", "fsdd", "--data", "unused", "--output", str(output), "--fix", fix]
+    argv = ["tune", "--recipe", "fsdd", "--data", "unused", "--output", str(output), *flags]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("erann tune: error: --fix") and word in err and "\n" not in err
+    assert err.startswith("erann tune: error: ") and word in err and "\n" not in err
     assert not output.exists()

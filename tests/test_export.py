@@ -133,6 +133,7 @@ def test_export_cli_writes_every_format_and_checks_parity(tiny_model_dir, shared
         (["--quantize", "int4", "--format", "tflite"], "--quantize int4 is not allowed"),
         (["--quantize", "int8", "--format", "tflite"], "needs --calibration-data"),
         (["--window", "0"], "--window 0.0 is not allowed"),
+        (["--window", "inf"], "--window inf is not allowed; it must be between 0.05 and 600"),
         (["--parity-data", "/nowhere"], "/nowhere: no such folder"),
     ],
 )

@@ -109,6 +109,9 @@ def test_predict_cli_text_and_arguments(tiny_model_dir, fsdd_clips, capsys):
     assert "model tiny-fsdd" in out and "0.00-" in out
     assert main(["predict", "--model", str(tiny_model_dir), "--top-k", "0", "x.wav"]) == 2
     assert "--top-k 0 is not allowed" in capsys.readouterr().err
+    for flag, value in [("--window", "1e9"), ("--window", "inf"), ("--hop", "nan")]:
+        assert main(["predict", "--model", str(tiny_model_dir), flag, value, "x.wav"]) == 2
+        assert f"{flag} {float(value)} is not allowed" in capsys.readouterr().err
     assert main(["predict", "--model", "/no/model.keras", "x.wav"]) == 2
     assert "/no/model.keras: no such model file or folder" in capsys.readouterr().err
 
@@ -120,6 +123,15 @@ def test_predict_cli_damaged_model(tmp_path, capsys, name, words):
     assert main(["predict", "--model", str(tmp_path / name), "x.wav"]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1
+
+
+def test_truncated_keras_file_is_called_damaged_not_missing(tiny_model_dir, tmp_path, capsys):
+    whole = (tiny_model_dir / "model.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(whole[: len(whole) // 2])  # an interrupted download
+    assert main(["predict", "--model", str(tmp_path / "cut.keras"), "x.wav"]) == 2
+    assert "cut.keras: not a readable Keras model (not a zip archive: truncated or damaged)" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.tf_only

@@ -148,6 +148,21 @@ def test_generic_folders_and_manifest(shared, tmp_path):
     assert all(os.path.isfile(c.path) for c in listed.clips)
 
 
+def test_manifest_duplicates_and_encoding(tmp_path, capsys):
+    manifest = tmp_path / "clips.csv"
+    rows = ["a.wav,dog,1", "b.wav,cat,1", "./a.wav,dog,1", "a.wav,dog,1"]
+    manifest.write_text("path,label,fold\n" + "\n".join(rows) + "\n")
+    listed = sources.read_manifest(manifest)
+    assert [os.path.basename(c.path) for c in listed.clips] == ["a.wav", "b.wav"]
+    assert "2 duplicate row(s) ignored; each clip is used once" in capsys.readouterr().err
+    manifest.write_text("path,label,fold\na.wav,dog,1\nb.wav,cat,1\na.wav,cat,1\n")
+    with pytest.raises(sources.SourceError, match="line 4 lists a.wav again .* than line 2"):
+        sources.read_manifest(manifest)
+    manifest.write_bytes("path,label,fold\nchien.wav,chien\xe9,1\n".encode("latin-1"))
+    with pytest.raises(sources.SourceError, match="clips.csv: not UTF-8 text"):
+        sources.read_manifest(manifest)
+
+
 def test_unknown_label_and_missing_fold():
     clips = sources.ClipSet((sources.Clip("a.wav", ("dgo",), "1"),), ("dog", "cat"))
     with pytest.raises(

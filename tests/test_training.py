@@ -3,6 +3,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from erann_tf.training import RECIPES, TrainConfig, train
 from erann_tf.training.evaluation import classification_metrics, tagging_metrics
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.schedules import OneCycle
+from erann_tf.training.trainer import load_data
 
 
 def test_recipes_carry_the_papers_settings():
@@ -358,3 +360,49 @@ def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):
     with pytest.raises(ValueError, match=re.escape(message)):
         train(dataclasses.replace(config, **kwargs), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):
+    config = _tiny(fsdd_manifest, "unused", max_clips=20)
+    loader, val_loader = load_data(config, config.resolved(), progress=False)
+    assert (len(loader.clips), len(val_loader.clips)) == (20, 20)
+
+
+def test_one_writer_per_run_folder(fsdd_manifest, tmp_path):
+    """A live writer's lock refuses a second `train`; a dead writer's lock is
+    taken over and the temporaries it left are removed."""
+    run = tmp_path / "run"
+    config = _tiny(fsdd_manifest, run, max_clips=16)
+    train(config, progress=False)
+    assert not (run / ".lock").exists()  # released on exit
+    resume = TrainConfig(recipe="", data="", output=str(run))
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / ".lock").write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname()}))
+        with pytest.raises(OSError, match=f"is being written by process {holder.pid}"):
+            train(resume, resume=True, progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    (run / ".tmp-abc.npz").write_bytes(b"half a checkpoint")
+    config_json = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config_json, "epochs": 2}))
+    again = train(resume, resume=True, progress=False)  # the dead holder's lock is taken over
+    assert [entry["epoch"] for entry in again["history"]] == [1, 2]
+    assert not (run / ".tmp-abc.npz").exists() and not (run / ".lock").exists()
+
+
+def test_damaged_run_folders_are_one_line(fsdd_manifest, tmp_path):
+    run = tmp_path / "run"
+    train(_tiny(fsdd_manifest, run, max_clips=16), progress=False)
+    resume = TrainConfig(recipe="", data="", output=str(run))
+    checkpoint = (run / "checkpoint.npz").read_bytes()
+    (run / "checkpoint.npz").write_bytes(checkpoint[: len(checkpoint) // 2])
+    with pytest.raises(ValueError, match="checkpoint.npz: the checkpoint is damaged"):
+        train(resume, resume=True, progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**saved, "learning_rat": 1e-3}))
+    with pytest.raises(
+        ValueError, match=r"config.json: not a training config \(unknown keys: learning_rat\)"
+    ):
+        train(resume, resume=True, progress=False)

@@ -1,5 +1,6 @@
 import csv
 import json
+import re
 
 import keras
 import keras_tuner
@@ -7,6 +8,8 @@ import pytest
 
 from erann_tf.models import complexity
 from erann_tf.training import RECIPES
+from erann_tf.training.schedules import OneCycle
+from erann_tf.training.trainer import compile_trainer
 from erann_tf.tuning import ERANNHyperModel, TuneConfig, tune
 
 
@@ -25,12 +28,14 @@ def test_empty_hyperparameters_give_the_papers_defaults(hypermodel):
         "width": 1,
         "crop_seconds": recipe.crop_seconds,
         "learning_rate": recipe.learning_rate,
+        "schedule": recipe.schedule,
         "mixup_alpha": recipe.mixup_alpha,
         "time_mask": recipe.time_mask,
         "freq_mask": recipe.freq_mask,
     }
     assert model.time_mask == recipe.time_mask and model.num_classes == 10
-    assert hp.get_config()["space"][2]["config"]["max_value"] == 10.0  # crop_seconds is searched
+    crop = hp.get_config()["space"][2]["config"]
+    assert (crop["min_value"], crop["max_value"]) == (0.25, 1.0)  # searched, within 1 s clips
 
 
 def test_fixed_values_override(hypermodel):
@@ -46,6 +51,27 @@ def test_fixed_values_override(hypermodel):
     assert hp.values["tm"] == 2 and hp.values["mixup_alpha"] == 0.0
     with pytest.raises(ValueError, match="unknown hyper-parameter"):
         ERANNHyperModel("fsdd", "unused", space={"depth": 3})
+
+
+def test_schedule_is_searched_and_trained(hypermodel):
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("schedule", "one_cycle")
+    values = hypermodel.declare(hp)
+    settings = hypermodel._settings(values, epochs=2)
+    trainer = compile_trainer(hypermodel.build(hp), settings, steps=10, seed=0)
+    start = settings.learning_rate / OneCycle(1.0, 1).div_factor  # one-cycle warm-up begins low
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(start)
+
+
+def test_a_budget_nothing_fits_is_one_line_before_any_training(fsdd_manifest, tmp_path):
+    config = TuneConfig(
+        recipe="fsdd", data=str(fsdd_manifest), layout="manifest", output=str(tmp_path / "s"),
+        max_macs=1e6, fixed=(("tm", 4),),
+    )  # fmt: skip
+    cheapest = complexity(4, 1, 10, seconds=0.25).macs
+    with pytest.raises(ValueError, match=re.escape(f"the cheapest costs {cheapest:.3e} multiply")):
+        tune(config, progress=False)
+    assert not (tmp_path / "s").exists()
 
 
 def test_budget_rejects_before_building(hypermodel):

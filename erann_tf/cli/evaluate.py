@@ -27,7 +27,7 @@ def register(subparsers):
     parser.add_argument("--fold", help="evaluate on this fold only (default: every clip)")
     parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
     parser.add_argument(
-        "--max-clips", type=int, help="use N clips spread over the data (as in training)"
+        "--max-clips", type=int, help="evaluate at most N clips (of --fold), spread over them"
     )
     parser.add_argument(
         "--crop-seconds",
@@ -49,10 +49,10 @@ def run(args):
     runner = load_runner(args.model)
     info = runner.metadata
     clips = read_clips(args.layout or recipe.source, args.data)
-    if args.max_clips:  # before the fold, as `erann train` does
-        clips = clips.subset(args.max_clips)
     if args.fold is not None:
         clips = clips.split(args.fold)[1]
+    if args.max_clips:  # of the clips evaluated, as `erann train` caps each side
+        clips = clips.subset(args.max_clips)
     clips = clips.onto_classes(info.classes)
     window = info.window_samples
     if args.crop_seconds is not None:

@@ -29,12 +29,14 @@ def register(subparsers):
 
 
 def run(args):
+    from erann_tf.data.windows import check_window_seconds
     from erann_tf.inference import load_runner, predict_file
 
-    for name in ("top_k", "window", "hop"):
-        value = getattr(args, name)
-        if value is not None and not value > 0:
-            raise ValueError(f"--{name.replace('_', '-')} {value} is not allowed; it must be > 0")
+    if args.top_k < 1:
+        raise ValueError(f"--top-k {args.top_k} is not allowed; it must be >= 1")
+    for name in ("window", "hop"):
+        if getattr(args, name) is not None:
+            check_window_seconds(getattr(args, name), f"--{name}")
     runner = load_runner(args.model)
     if runner.format == "tflite" and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")

@@ -11,6 +11,7 @@ HELP = "train an ERANN with one of the paper's recipes"
 def add_training_arguments(parser):
     """Flags shared by `erann train` and `erann cv`."""
     from erann_tf.training.recipes import RECIPES
+    from erann_tf.training.schedules import SCHEDULES
     from erann_tf.training.trainer import LAYOUTS, PRECISIONS
 
     parser.add_argument(
@@ -30,6 +31,9 @@ def add_training_arguments(parser):
     parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
     parser.add_argument("--batch-size", type=int, help="default 32")
     parser.add_argument("--learning-rate", type=float, help="default: the recipe's")
+    parser.add_argument(
+        "--schedule", choices=SCHEDULES, help="learning-rate schedule (default: the recipe's)"
+    )
     parser.add_argument("--crop-seconds", type=float, help="t_c (default: the recipe's)")
     parser.add_argument("--mixup-alpha", type=float, help="0 turns SPL mixup off")
     parser.add_argument("--time-mask", type=int, help="largest SpecAugment time mask in frames")
@@ -39,7 +43,11 @@ def add_training_arguments(parser):
         action=argparse.BooleanOptionalAction,
         help="class-balanced sampling, every class equally often (default: the recipe's)",
     )
-    parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument(
+        "--max-clips",
+        type=int,
+        help="at most N clips to train on and N to validate on, spread over them",
+    )
     parser.add_argument(
         "--checkpoint-every", type=int, default=1, help="epochs between checkpoints (default 1)"
     )

@@ -21,14 +21,26 @@ def register(subparsers):
     )
     parser.add_argument("--epochs", type=int, help="epochs per trial (hyperband: the most)")
     parser.add_argument("--fold", help="validation fold (default: the first)")
-    parser.add_argument("--max-clips", type=int, help="use N clips spread over the data")
+    parser.add_argument(
+        "--max-clips",
+        type=int,
+        help="at most N clips to train on and N to validate on, spread over them",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--fix",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="pin a hyper-parameter, e.g. --fix tm=4 --fix mixup_alpha=0",
+        help="pin a hyper-parameter, e.g. --fix tm=4 --fix mixup_alpha=0 --fix schedule=one_cycle",
+    )
+    parser.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="narrow a hyper-parameter: a range LOW:HIGH or choices A,B "
+        "(e.g. --space learning_rate=1e-4:3e-3 --space tm=4,8)",
     )
     parser.add_argument("--output", required=True, help="search directory (resumes if it exists)")
     parser.set_defaults(run=run)
@@ -45,6 +57,7 @@ def run(args):
         if hasattr(args, f.name)
     }
     given["fixed"] = tuple(_parse_fix(item) for item in args.fix)
+    given["space"] = tuple(_parse_space(item) for item in args.space)
     print(json.dumps(tune(TuneConfig(**given))))
     return 0
 
@@ -53,9 +66,24 @@ def _parse_fix(item):
     name, _, value = item.partition("=")
     if not value:
         raise ValueError(f"--fix {item!r}: expected NAME=VALUE, e.g. tm=4")
+    return name, _value(value)
+
+
+def _parse_space(item):
+    name, _, spec = item.partition("=")
+    if ":" in spec:
+        return name, tuple(_value(part) for part in spec.split(":", 1))
+    choices = [_value(part) for part in spec.split(",") if part]
+    if not choices:
+        raise ValueError(f"--space {item!r}: expected NAME=LOW:HIGH or NAME=A,B")
+    return name, choices
+
+
+def _value(text):
+    """A number where the text is one (the search checks each name's kind)."""
     for kind in (int, float):
         try:
-            return name, kind(value)
+            return kind(text)
         except ValueError:
             pass
-    raise ValueError(f"--fix {item!r}: the value must be a number")
+    return text

@@ -38,6 +38,8 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
+        raise AudioError(f"{path}: permission denied: this user cannot read it")
     return _load(path, path, sample_rate, min_samples, max_seconds, rng)
 
 
@@ -59,7 +61,7 @@ def _load(source, path, sample_rate, min_samples, max_seconds, rng):
     try:
         samples, rate = _read(source, max_seconds, rng)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
+        raise AudioError(f"{path}: {_unreadable(error)}") from None
     if samples.size == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
     _check_samples(samples, path)
@@ -90,10 +92,12 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
+        raise AudioError(f"{path}: permission denied: this user cannot read it")
     try:
         handle = soundfile.SoundFile(path)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({_first_line(error)})") from None
+        raise AudioError(f"{path}: {_unreadable(error)}") from None
     with handle:
         try:
             _check_not_truncated(handle)
@@ -162,6 +166,15 @@ def _check_not_truncated(handle):
             f"truncated: the header promises {match.group(1)} bytes of audio, "
             f"{match.group(2)} are there"
         )
+
+
+def _unreadable(error):
+    """Why libsndfile could not open `path`: its messages blame pipes for damaged
+    data."""
+    message = _first_line(error)
+    if "possibly a pipe" in message or "System error" in message:
+        message = "the data is damaged or not in a format libsndfile reads"
+    return f"not a readable audio file ({message})"
 
 
 def _first_line(error):

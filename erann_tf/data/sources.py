@@ -7,8 +7,10 @@ rules follow DESIGN.md §3.
 
 import csv
 import dataclasses
+import io
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -406,17 +408,37 @@ def read_manifest(csv_path):
     if not os.path.isfile(csv_path):
         raise SourceError(f"{csv_path}: no such file")
     base = os.path.dirname(os.path.abspath(csv_path))
-    clips = []
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not {"path", "label"} <= set(reader.fieldnames or ()):
-            raise SourceError(f"{csv_path}: the header must name path,label[,fold]")
-        for number, row in enumerate(reader, 2):
-            labels = tuple(x.strip() for x in (row["label"] or "").split(";") if x.strip())
-            if not row["path"] or not labels:
-                raise SourceError(f"{csv_path}: line {number}: a path and a label are required")
-            path = os.path.join(base, row["path"])
-            clips.append(Clip(path, labels, (row.get("fold") or "all").strip()))
+    clips, first_line, duplicates = [], {}, 0
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{csv_path}: not UTF-8 text (byte {error.start}); save the manifest as UTF-8"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not {"path", "label"} <= set(reader.fieldnames or ()):
+        raise SourceError(f"{csv_path}: the header must name path,label[,fold]")
+    for number, row in enumerate(reader, 2):
+        labels = tuple(x.strip() for x in (row["label"] or "").split(";") if x.strip())
+        if not row["path"] or not labels:
+            raise SourceError(f"{csv_path}: line {number}: a path and a label are required")
+        clip = Clip(os.path.join(base, row["path"]), labels, (row.get("fold") or "all").strip())
+        key = os.path.normpath(clip.path)
+        if key in first_line:  # listed again: used once, or refused if it disagrees
+            earlier = clips[first_line[key][1]]
+            if (earlier.labels, earlier.fold) != (clip.labels, clip.fold):
+                raise SourceError(
+                    f"{csv_path}: line {number} lists {row['path']} again with other "
+                    f"labels or fold than line {first_line[key][0]}"
+                )
+            duplicates += 1
+            continue
+        first_line[key] = (number, len(clips))
+        clips.append(clip)
+    if duplicates:
+        print(f"{csv_path}: {duplicates} duplicate row(s) ignored; each clip is used once",
+              file=sys.stderr)  # fmt: skip
     if not clips:
         raise SourceError(f"{csv_path}: no rows")
     classes = tuple(sorted({label for clip in clips for label in clip.labels}))

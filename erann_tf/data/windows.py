@@ -2,6 +2,28 @@
 
 import numpy as np
 
+# A window (or training crop) is held whole in memory and scored at once: from
+# about one STFT frame at 44.1 kHz to ten minutes.
+MIN_WINDOW_SECONDS = 0.05
+MAX_WINDOW_SECONDS = 600.0
+
+
+def check_window_seconds(value, name):
+    """`value`, or a ValueError naming `name` when it is not a window length.
+
+    Example:
+    >>> check_window_seconds(float("inf"), "--window")
+    Traceback (most recent call last):
+    ...
+    ValueError: --window inf is not allowed; it must be between 0.05 and 600 seconds
+    """
+    if not MIN_WINDOW_SECONDS <= value <= MAX_WINDOW_SECONDS:  # False for NaN too
+        raise ValueError(
+            f"{name} {value} is not allowed; it must be between {MIN_WINDOW_SECONDS:g} and "
+            f"{MAX_WINDOW_SECONDS:g} seconds"
+        )
+    return value
+
 
 def default_hop(window):
     """Half a window: the hop of the scoring protocol (predict, evaluate, cv).

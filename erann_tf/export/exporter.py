@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 
 from erann_tf.atomic import atomic_path
+from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import metadata as meta
 from erann_tf.export import parity
 from erann_tf.export.savedmodel import write_savedmodel
@@ -55,8 +56,8 @@ class ExportConfig:
             )
         if self.tflite and "int8" in self.quantize and not self.calibration_data:
             raise ValueError("--quantize int8 needs --calibration-data DIR of real clips")
-        if self.window_s is not None and not self.window_s > 0:
-            raise ValueError(f"--window {self.window_s} is not allowed; it must be > 0")
+        if self.window_s is not None:
+            check_window_seconds(self.window_s, "--window")
         if os.path.exists(self.output) and os.listdir(self.output) and not self.force:
             raise FileExistsError(f"{self.output}: exists and is not empty; use --force")
 

@@ -11,6 +11,7 @@ import os
 
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.data.audio import SAMPLE_RATE
+from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 
 DEFAULT_WINDOW_S = 10.0  # when nothing says how long the training clips were
 
@@ -118,13 +119,10 @@ def read_metadata(path):
         raise ValueError(f"{path}: not a valid metadata.json ({error})") from None
 
 
-MAX_WINDOW_S = 600.0  # a window is scored whole, in memory
-
-
 def check_metadata(metadata, num_classes, sample_rate=None, source="the model"):
     """`metadata` unchanged, or a ValueError in one line where it does not fit
     the model it describes: its class count, the sample rate the model's
-    frontend was built for, a window between one frame and MAX_WINDOW_S."""
+    frontend was built for, a window between MIN_ and MAX_WINDOW_SECONDS."""
     if len(metadata.classes) != num_classes:
         raise ValueError(
             f"{source}: its metadata names {len(metadata.classes)} classes for a model "
@@ -135,12 +133,13 @@ def check_metadata(metadata, num_classes, sample_rate=None, source="the model"):
             f"{source}: its metadata says {metadata.sample_rate} Hz; the model was built "
             f"for {sample_rate} Hz"
         )
+    window = metadata.window_s
     if not (
-        isinstance(metadata.window_s, (int, float)) and 0.05 <= metadata.window_s <= MAX_WINDOW_S
+        isinstance(window, (int, float)) and MIN_WINDOW_SECONDS <= window <= MAX_WINDOW_SECONDS
     ):
         raise ValueError(
-            f"{source}: its metadata's window_s={metadata.window_s!r} is outside "
-            f"0.05 .. {MAX_WINDOW_S:g} s"
+            f"{source}: its metadata's window_s={window!r} is outside "
+            f"{MIN_WINDOW_SECONDS:g} .. {MAX_WINDOW_SECONDS:g} s"
         )
     return metadata
 

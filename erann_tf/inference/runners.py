@@ -6,6 +6,7 @@ model's Metadata (class names, sample rate, window).
 
 import dataclasses
 import os
+import zipfile
 
 import numpy as np
 
@@ -58,6 +59,10 @@ class KerasRunner:
         import erann_tf.models  # noqa: F401  (registers the layers for loading)
 
         self.path = path
+        if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+            raise ValueError(
+                f"{path}: not a readable Keras model (not a zip archive: truncated or damaged)"
+            )
         try:
             self.model = keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a damaged file

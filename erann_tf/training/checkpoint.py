@@ -3,6 +3,8 @@ trainer (weights, batch-norm statistics, random-seed states) and of the
 optimizer (moments, EMA weights, step count), plus the epoch."""
 
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -25,12 +27,20 @@ def load_state(path, trainer):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no checkpoint to resume from")
     variables = state_variables(trainer)
-    with np.load(path) as saved:
-        if len(saved.files) - 1 != len(variables):
-            raise ValueError(f"{path}: checkpoint does not match this model and optimizer")
-        for i, variable in enumerate(variables):
-            value = saved[f"v{i}"]
-            if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(f"{path}: checkpoint does not match this model ({variable.path})")
-            variable.assign(value)
-        return int(saved["epoch"])
+    try:
+        with np.load(path) as saved:
+            names = set(saved.files)
+            values = [saved[f"v{i}"] for i in range(len(names) - 1)]
+            epoch = int(saved["epoch"])
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError) as error:
+        raise ValueError(
+            f"{path}: the checkpoint is damaged ({type(error).__name__}); it cannot be resumed"
+        ) from None
+    if len(values) != len(variables):
+        raise ValueError(f"{path}: checkpoint does not match this model and optimizer")
+    for value, variable in zip(values, variables, strict=True):
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"{path}: checkpoint does not match this model ({variable.path})")
+    for value, variable in zip(values, variables, strict=True):
+        variable.assign(value)  # only once all of it has been read and checked
+    return epoch

@@ -14,11 +14,12 @@ import time
 
 import keras
 
-from erann_tf.atomic import atomic_path, write_json
+from erann_tf.atomic import FolderLock, atomic_path, write_json
 from erann_tf.data import sources
 from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
+from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 from erann_tf.models import ERANN, parse_preset
 from erann_tf.models.architecture import validate
 from erann_tf.training import evaluation
@@ -34,7 +35,7 @@ from erann_tf.training.distribute import (
 )
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.schedules import OneCycle
+from erann_tf.training.schedules import SCHEDULES, OneCycle
 
 PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 LAYOUTS = ("esc50", "esc10", "ravdess", "fsdd", "audioset", "folders", "manifest")
@@ -65,11 +66,12 @@ class TrainConfig:
     layout: str = None  # read the data as this layout instead of the recipe's
     batch_size: int = None
     learning_rate: float = None
+    schedule: str = None  # "constant" or "one_cycle"
     crop_seconds: float = None
     mixup_alpha: float = None
     time_mask: int = None
     freq_mask: int = None
-    max_clips: int = None  # use N clips spread evenly over the data (quick experiments, tests)
+    max_clips: int = None  # at most N training and N validation clips, spread evenly (quick runs)
     transport: str = "tfdata"  # or "pydataset" (no TensorFlow needed)
     cache: bool = True
     deterministic: bool = False  # TF op determinism, for bit-exact resume
@@ -95,6 +97,10 @@ class TrainConfig:
             )
         if self.layout is not None and self.layout not in LAYOUTS:
             raise ValueError(f"layout={self.layout!r} is not allowed; use {', '.join(LAYOUTS)}")
+        if self.schedule is not None and self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule={self.schedule!r} is not allowed; use {', '.join(SCHEDULES)}"
+            )
         if self.max_minutes is not None and self.distribute == "multiworker":
             raise ValueError("--max-minutes works with --distribute none or mirrored only")
         if self.model and (self.tm or self.width):
@@ -112,6 +118,7 @@ class TrainConfig:
                 self.learning_rate,
                 recipe.finetune_learning_rate if finetune else recipe.learning_rate,
             ),
+            schedule=pick(self.schedule, recipe.schedule),
             crop_seconds=pick(self.crop_seconds, recipe.crop_seconds),
             mixup_alpha=pick(self.mixup_alpha, recipe.mixup_alpha),
             time_mask=pick(self.time_mask, recipe.time_mask),
@@ -121,9 +128,6 @@ class TrainConfig:
         _check_numbers(self, settings)
         validate(settings.tm, settings.width)  # before any data is read
         return settings
-
-
-MAX_CROP_SECONDS = 600.0  # a batch holds batch_size crops in memory
 
 
 def _check_numbers(config, settings):
@@ -141,8 +145,8 @@ def _check_numbers(config, settings):
         (
             "crop_seconds",
             settings.crop_seconds,
-            f"a number of seconds > 0 and <= {MAX_CROP_SECONDS:g}",
-            lambda v: positive(v) and v <= MAX_CROP_SECONDS,
+            f"between {MIN_WINDOW_SECONDS:g} and {MAX_WINDOW_SECONDS:g} seconds",
+            lambda v: MIN_WINDOW_SECONDS <= v <= MAX_WINDOW_SECONDS,
         ),
         (
             "mixup_alpha",
@@ -169,6 +173,7 @@ class Settings:
     epochs: int
     batch_size: int
     learning_rate: float
+    schedule: str
     crop_seconds: float
     mixup_alpha: float
     time_mask: int
@@ -189,6 +194,7 @@ class RunDir:
         self.checkpoint = os.path.join(self.path, "checkpoint.npz")
         self.logs = os.path.join(self.path, "logs")
         self.curves = os.path.join(self.path, "learning_curves.png")
+        self.lock = FolderLock(self.path)
 
     def check_free(self):
         if os.path.exists(self.config):
@@ -198,14 +204,23 @@ class RunDir:
 
     def create(self, config):
         self.check_free()
-        os.makedirs(self.path, exist_ok=True)
+        self.lock.acquire()
+        self.check_free()  # a writer that started meanwhile has finished by now
         write_json(self.config, dataclasses.asdict(config))
 
     def load_config(self):
         if not os.path.isfile(self.config):
             raise FileNotFoundError(f"{self.path}: no config.json to resume from")
         with open(self.config, encoding="utf-8") as handle:
-            return TrainConfig(**json.load(handle))
+            saved = json.load(handle)
+        fields = {field.name for field in dataclasses.fields(TrainConfig)}
+        unknown = sorted(set(saved) - fields) if isinstance(saved, dict) else None
+        if unknown is None or unknown:
+            raise ValueError(
+                f"{self.config}: not a training config"
+                + (f" (unknown keys: {', '.join(unknown)})" if unknown else "")
+            )
+        return TrainConfig(**saved)
 
     def history(self):
         path = os.path.join(self.path, "history.json")
@@ -307,6 +322,15 @@ def train(config, resume=False, progress=True):
     if resume:
         config = run.load_config()
     settings = config.resolved()  # check everything before touching the disk
+    if resume and config.distribute != "multiworker":
+        run.lock.acquire()  # one writer per run folder (`create` takes it for a new run)
+    try:
+        return _train(run, config, settings, resume, progress)
+    finally:
+        run.lock.release()
+
+
+def _train(run, config, settings, resume, progress):
     distribution = open_distribution(config.distribute)  # before any TF op
     caller_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(PRECISIONS[config.precision])
@@ -379,9 +403,11 @@ def load_data(config, settings, progress=True):
     """Decoded, checked training and validation loaders (validation: None
     without a fold), sharing one bad-file report."""
     clips = read_clips(config.layout or settings.recipe.source, config.data, progress)
-    if config.max_clips:
-        clips = clips.subset(config.max_clips)
     train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
+    if config.max_clips:  # after the split: at most N to train on and N to validate on
+        train_clips = train_clips.subset(config.max_clips)
+        if val_clips is not None:
+            val_clips = val_clips.subset(config.max_clips)
     window = max(settings.recipe.window_seconds, settings.crop_seconds)
     bad = BadFiles()
     loader = ClipLoader(train_clips, window, config.cache, config.on_bad_file, bad_files=bad)
@@ -397,7 +423,7 @@ def compile_trainer(model, settings, steps, seed):
     schedule and metric, its optimizer variables created."""
     recipe = settings.recipe
     learning_rate = settings.learning_rate
-    if recipe.schedule == "one_cycle":
+    if settings.schedule == "one_cycle":
         learning_rate = OneCycle(learning_rate, total_steps=steps * settings.epochs)
     optimizer = EMAAdam(learning_rate, ema_momentum=recipe.ema_decay)
     trainer = AugmentedTrainer(model, settings.crop_samples, settings.mixup_alpha, seed=seed)

@@ -13,6 +13,7 @@ from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
 from erann_tf.training.callbacks import ema_weights
 from erann_tf.training.recipes import get_recipe
+from erann_tf.training.schedules import SCHEDULES
 from erann_tf.training.trainer import (
     Settings,
     TrainConfig,
@@ -24,21 +25,43 @@ from erann_tf.training.trainer import (
 )
 
 OBJECTIVE = keras_tuner.Objective("val_score", direction="max")
-NAMES = ("tm", "width", "crop_seconds", "learning_rate", "mixup_alpha", "time_mask", "freq_mask")
-# The search space: a list gives choices, a (low, high) tuple a range.
-SPACE = {
-    "tm": [1, 2, 4, 8, 16],
-    "width": (1, 8),
-    "crop_seconds": (1.0, 10.0),
-    "learning_rate": (1e-5, 1e-2),  # log scale
-    "mixup_alpha": (0.0, 2.0),
-    "time_mask": (0, 128),
-    "freq_mask": (0, 32),
-}
+NAMES = (
+    "tm",
+    "width",
+    "crop_seconds",
+    "learning_rate",
+    "schedule",
+    "mixup_alpha",
+    "time_mask",
+    "freq_mask",
+)
+
+
+def space_for(recipe):
+    """The search space around `recipe`: a list gives choices, a (low, high)
+    tuple a range. Crops run from a quarter of the recipe's crop to its window
+    (never longer than the clips it was made for), masks up to twice the recipe's.
+
+    Example:
+    >>> from erann_tf.training.recipes import get_recipe
+    >>> space = space_for(get_recipe("fsdd"))
+    >>> space["crop_seconds"], space["time_mask"]
+    ((0.25, 1.0), (0, 32))
+    """
+    return {
+        "tm": [1, 2, 4, 8, 16],
+        "width": (1, 8),
+        "crop_seconds": (recipe.crop_seconds / 4, recipe.window_seconds),
+        "learning_rate": (1e-5, 1e-2),  # log scale
+        "schedule": list(SCHEDULES),
+        "mixup_alpha": (0.0, 2.0),
+        "time_mask": (0, 2 * recipe.time_mask),
+        "freq_mask": (0, 2 * recipe.freq_mask),
+    }
 
 
 class ERANNHyperModel(keras_tuner.HyperModel):
-    """Searches tm, width, crop_seconds, learning_rate (log scale),
+    """Searches tm, width, crop_seconds, learning_rate (log scale), schedule,
     mixup_alpha, time_mask and freq_mask; the recipe's values are the defaults.
 
     `build(hp)` builds the package's ERANN and rejects, before any compute, a
@@ -78,7 +101,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             raise ValueError(
                 f"space: unknown hyper-parameter(s) {unknown}; known: {', '.join(NAMES)}"
             )
-        self.space = {**SPACE, **(space or {})}
+        self.space = {**space_for(self.recipe), **(space or {})}
         self.data, self.layout, self.fold = data, layout, fold
         self.max_macs, self.max_clips, self.seed = max_macs, max_clips, seed
         self.epochs = epochs or self.recipe.epochs
@@ -91,6 +114,17 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         preset = parse_preset(self.recipe.model)
         values = {"tm": preset.tm, "width": preset.width}
         return values | {name: getattr(self.recipe, name) for name in NAMES[2:]}
+
+    def cheapest_macs(self, fixed=()):
+        """The fewest multiply-adds any configuration of the space (with the
+        `fixed` values) can cost: the largest t_m, narrowest width, shortest crop."""
+        fixed = dict(fixed)
+        low = lambda name: fixed.get(name, _lowest(self.space[name]))  # noqa: E731
+        tms = [fixed["tm"]] if "tm" in fixed else _choices(self.space["tm"])
+        classes = len(self._clipset().classes)
+        return min(
+            complexity(tm, low("width"), classes, seconds=low("crop_seconds")).macs for tm in tms
+        )
 
     def declare(self, hp):
         """Registers the search space on `hp` and returns the chosen values."""
@@ -159,8 +193,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
 
     def _clipset(self):
         if self._clips is None:
-            clips = read_clips(self.layout or self.recipe.source, self.data)
-            self._clips = clips.subset(self.max_clips) if self.max_clips else clips
+            self._clips = read_clips(self.layout or self.recipe.source, self.data)
         return self._clips
 
     def _data(self, settings):
@@ -178,6 +211,14 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             )
             self._loaders[window] = load_data(config, settings, self.progress)
         return self._loaders[window]
+
+
+def _choices(kind):
+    return kind if isinstance(kind, list) else [kind[0]] if isinstance(kind, tuple) else [kind]
+
+
+def _lowest(kind):
+    return min(_choices(kind))
 
 
 def _declare(hp, name, kind, default):

@@ -11,6 +11,7 @@ import keras_tuner
 
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.models import complexity
+from erann_tf.training.schedules import SCHEDULES
 from erann_tf.tuning.hypermodel import NAMES, OBJECTIVE, ERANNHyperModel
 
 TUNERS = ("random", "hyperband", "bayesian")
@@ -18,7 +19,8 @@ TUNERS = ("random", "hyperband", "bayesian")
 
 @dataclasses.dataclass(frozen=True)
 class TuneConfig:
-    """One search. `fixed` pins hyper-parameters: (("tm", 4), ("width", 1)).
+    """One search. `fixed` pins hyper-parameters: (("tm", 4), ("width", 1));
+    `space` narrows them: (("learning_rate", (1e-4, 3e-3)), ("tm", [4, 8])).
 
     Example:
     >>> TuneConfig(recipe="fsdd", data="d", output="o", max_trials=2).tuner
@@ -37,6 +39,7 @@ class TuneConfig:
     max_clips: int = None
     seed: int = 0
     fixed: tuple = ()
+    space: tuple = ()
 
 
 def tune(config, progress=True):
@@ -50,9 +53,12 @@ def tune(config, progress=True):
         raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
     if config.max_trials < 1:
         raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
-    unknown = [name for name, _ in config.fixed if name not in NAMES]
-    if unknown:
-        raise ValueError(f"--fix {unknown[0]}: unknown hyper-parameter; known: {', '.join(NAMES)}")
+    for name, value in config.fixed:
+        _check_values("--fix", name, [value])
+    for name, values in config.space:
+        _check_values("--space", name, values)
+        if isinstance(values, tuple) and not (len(values) == 2 and values[0] < values[1]):
+            raise ValueError(f"--space {name}: a range is LOW:HIGH with LOW below HIGH")
     hypermodel = ERANNHyperModel(
         config.recipe,
         config.data,
@@ -62,26 +68,52 @@ def tune(config, progress=True):
         epochs=config.epochs,
         max_clips=config.max_clips,
         seed=config.seed,
+        space=dict(config.space),
         models_dir=os.path.join(config.output, "models"),
         progress=progress,
     )
+    if config.max_macs is not None:
+        cheapest = hypermodel.cheapest_macs(config.fixed)
+        if cheapest > config.max_macs:
+            raise ValueError(
+                f"--max-macs {config.max_macs:g}: no configuration of the search fits; the "
+                f"cheapest costs {cheapest:.3e} multiply-adds per crop"
+            )
     os.makedirs(hypermodel.models_dir, exist_ok=True)
     tuner = _tuner(config, hypermodel)
     with _quiet_failures():
-        tuner.search(verbose=1 if progress else 0)
+        try:
+            tuner.search(verbose=1 if progress else 0)
+        except RuntimeError as error:  # KerasTuner gives up after too many failed trials
+            if "consecutive failures" not in str(error):
+                raise
     classes = len(hypermodel._clipset().classes)
     rows = write_trials(tuner, os.path.join(config.output, "trials.csv"), classes)
     plot_pareto(rows, os.path.join(config.output, "pareto.png"), config.max_macs)
     done = [r for r in rows if r["val_score"] is not None]
     if not done:
-        raise ValueError("no trial finished: every configuration failed or exceeded --max-macs")
+        raise ValueError(
+            "no trial finished: every configuration failed or exceeded --max-macs "
+            f"(see {os.path.join(config.output, 'trials.csv')})"
+        )
     best = max(done, key=lambda r: r["val_score"])
-    best_trial = tuner.oracle.trials[best["trial"]]
+    best_trial = tuner.oracle.trials[best["trial_id"]]
     with atomic_path(os.path.join(config.output, "best.keras")) as tmp:
         shutil.copyfile(hypermodel.model_path(best_trial.hyperparameters), tmp)
     summary = {"best": best, "trials": len(rows), "finished": len(done), "tuner": config.tuner}
     write_json(os.path.join(config.output, "summary.json"), summary)
     return summary
+
+
+def _check_values(flag, name, values):
+    """A ValueError naming the flag where a value does not fit its name."""
+    if name not in NAMES:
+        raise ValueError(f"{flag} {name}: unknown hyper-parameter; known: {', '.join(NAMES)}")
+    for value in values:
+        if name == "schedule" and value not in SCHEDULES:
+            raise ValueError(f"{flag} schedule={value}: use {', '.join(SCHEDULES)}")
+        if name != "schedule" and isinstance(value, str):
+            raise ValueError(f"{flag} {name}={value}: the value must be a number")
 
 
 @contextlib.contextmanager
@@ -122,7 +154,9 @@ def _tuner(config, hypermodel):
 
 def write_trials(tuner, path, classes):
     """trials.csv: a row per trial with its values, parameters and multiply-adds
-    (counted for rejected trials too), objective, status and seconds."""
+    (counted for rejected trials too), objective, status and seconds. Trials are
+    numbered from 1, as KerasTuner shows them ("Running Trial #1"); trial_id is
+    its folder, tuner/trial_<id>."""
     rows = []
     for trial in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id):
         values = trial.hyperparameters.values
@@ -131,7 +165,7 @@ def write_trials(tuner, path, classes):
             trial.metrics.get_last_value("seconds") if trial.metrics.exists("seconds") else None
         )
         rows.append(
-            {"trial": trial.trial_id, "status": trial.status}
+            {"trial": int(trial.trial_id) + 1, "trial_id": trial.trial_id, "status": trial.status}
             | {name: values[name] for name in NAMES}
             | {
                 "params": cost.trainable_params,
