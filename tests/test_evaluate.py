@@ -24,12 +24,15 @@ def _cli(*args):
     )
 
 
-def test_evaluation_scores_each_clip_as_predict_does(shared):
+def test_evaluation_scores_each_clip_as_predict_does(shared, capsys):
     runner = load_runner("erann-fsdd")
     clips = read_fsdd(shared / "data" / "fsdd").subset(6).onto_classes(runner.metadata.classes)
     loader = ClipLoader(clips).scan(progress=False)
-    scores, targets = predict_clips(runner, loader, runner.metadata.window_samples, batch_size=4)
+    window = runner.metadata.window_samples
+    scores, targets = predict_clips(runner, loader, window, batch_size=4, progress=True)
     assert scores.shape == targets.shape == (6, 10)
+    err = capsys.readouterr().err
+    assert "scoring: 100%" in err and "6/6" in err
     for row, clip in enumerate(clips.clips):
         predicted = predict_file(runner, clip.path, top_k=10)
         by_name = {item["label"]: item["score"] for item in predicted["top"]}

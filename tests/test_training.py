@@ -368,7 +368,7 @@ def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):
     assert (len(loader.clips), len(val_loader.clips)) == (20, 20)
 
 
-def test_one_writer_per_run_folder(fsdd_manifest, tmp_path):
+def test_one_writer_per_run_folder(fsdd_manifest, tmp_path, capsys):
     """A live writer's lock refuses a second `train`; a dead writer's lock is
     taken over and the temporaries it left are removed."""
     run = tmp_path / "run"
@@ -390,6 +390,8 @@ def test_one_writer_per_run_folder(fsdd_manifest, tmp_path):
     again = train(resume, resume=True, progress=False)  # the dead holder's lock is taken over
     assert [entry["epoch"] for entry in again["history"]] == [1, 2]
     assert not (run / ".tmp-abc.npz").exists() and not (run / ".lock").exists()
+    train(resume, resume=True, progress=True)  # finished: says so instead of training
+    assert "all 2 epochs were trained before; nothing to resume" in capsys.readouterr().out
 
 
 def test_damaged_run_folders_are_one_line(fsdd_manifest, tmp_path):

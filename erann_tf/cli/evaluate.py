@@ -64,7 +64,7 @@ def run(args):
         window = int(round(args.crop_seconds * info.sample_rate))
     loader = ClipLoader(clips, on_bad_file=args.on_bad_file, sample_rate=info.sample_rate)
     loader.scan(progress=not args.json)
-    result = evaluate(runner, loader, recipe.multi_label, window)
+    result = evaluate(runner, loader, recipe.multi_label, window, progress=not args.json)
     result.update(
         {
             "model": args.model,

@@ -9,6 +9,7 @@ float16 and dynamic-range by the same at 1e-2, full int8 by top-1 agreement
 import dataclasses
 
 import numpy as np
+import tqdm
 
 from erann_tf.data.audio import load_audio
 from erann_tf.data.sources import find_audio_files
@@ -77,7 +78,7 @@ def clip_windows(folder, window, sample_rate, limit=64):
     `folder` (zero-padded as training pads short clips), as [n, window]."""
     files = find_audio_files(folder)
     spread = np.unique(np.linspace(0, len(files) - 1, min(limit, len(files))).astype(int))
-    picked = [files[i] for i in spread]
+    picked = tqdm.tqdm([files[i] for i in spread], desc="reading clips", unit="clip", leave=False)
     return np.stack([first_window(load_audio(f, sample_rate), window) for f in picked])
 
 

@@ -17,6 +17,8 @@ import re
 import tempfile
 import warnings
 
+import tqdm
+
 from erann_tf.export.savedmodel import write_savedmodel
 
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -85,7 +87,9 @@ def _int8_model(saved_model, calibration):
         tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
         tf.lite.OpsSet.TFLITE_BUILTINS,
     ]
-    converter.representative_dataset = lambda: ([clip] for clip in calibration)
+    converter.representative_dataset = lambda: (
+        [clip] for clip in tqdm.tqdm(calibration, desc="int8 calibration", unit="clip", leave=False)
+    )
 
     def quantize_selectively():
         return tf.lite.experimental.QuantizationDebugger(

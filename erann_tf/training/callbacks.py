@@ -63,19 +63,24 @@ class EpochEnd(keras.callbacks.Callback):
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]
                     self.run.save_model(self.erann, "best.keras")
-            print(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} (EMA weights)")
+            self._say(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} (EMA weights)")
         if len(self.bad_files):
-            print(self.bad_files.report())
+            self._say(self.bad_files.report())
         self.history.append(entry)
         out_of_time = self.deadline is not None and time.time() > self.deadline
         if out_of_time:
-            print(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
+            self._say(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
             self.model.stop_training = True
         last = out_of_time or epoch + 1 == (self.params or {}).get("epochs")
         if (epoch + 1) % self.checkpoint_every == 0 or last:
             save_state(self.run.checkpoint, self.model, epoch + 1)
             self.run.write_history(self.history)
             evaluation.plot_history(self.history, self.run.curves)
+
+    def _say(self, line):
+        # Keras finishes its progress bar's line after this callback: start a new one.
+        verbose = (self.params or {}).get("verbose")
+        print(("\n" if verbose else "") + line)
 
     def evaluate(self):
         """Evaluates the model's current weights on the validation clips; on

@@ -4,12 +4,13 @@ tagging (scikit-learn), and the plots of a run."""
 import statistics
 
 import numpy as np
+import tqdm
 from sklearn import metrics
 
 from erann_tf.data.pipeline import evaluation_batches
 
 
-def predict_clips(model, loader, window, batch_size=32):
+def predict_clips(model, loader, window, batch_size=32, progress=False):
     """Scores of every usable clip, in loader order, and their targets.
 
     `model` is a Keras model or any callable from windows [n, samples] to
@@ -17,7 +18,8 @@ def predict_clips(model, loader, window, batch_size=32):
 
     A clip's scores are the mean over its windows of `window` samples (the
     training crop t_c) every half window, exactly as `erann predict` scores a
-    file, so evaluation, cross-validation and prediction agree.
+    file, so evaluation, cross-validation and prediction agree. `progress`
+    shows a bar of the clips scored.
 
     Example:
     >>> from erann_tf import ERANN
@@ -34,10 +36,16 @@ def predict_clips(model, loader, window, batch_size=32):
     position = {index: row for row, index in enumerate(loader.good)}
     sums = np.zeros((len(loader.good) + 1, loader.targets.shape[1]), np.float64)
     counts = np.zeros(len(loader.good) + 1)
+    bar = tqdm.tqdm(total=len(loader.good), unit="clip", desc="scoring", disable=not progress)
+    scored = set()
     for indices, waves in evaluation_batches(loader, window, batch_size=batch_size):
+        started = set(indices[indices >= 0].tolist()) - scored
+        scored |= started
+        bar.update(len(started))
         rows = [position.get(i, -1) for i in indices]  # -1: a silent filler row
         np.add.at(sums, rows, np.asarray(score(waves), np.float64))
         np.add.at(counts, rows, 1)
+    bar.close()
     scores = (sums[:-1] / counts[:-1, None]).astype(np.float32)
     return scores, loader.targets[loader.good]
 
@@ -95,10 +103,10 @@ def tagging_metrics(targets, scores, class_names):
     }
 
 
-def evaluate(model, loader, multi_label, window):
+def evaluate(model, loader, multi_label, window, progress=False):
     """The recipe's metrics of `model` on every clip of `loader`, each scored
     as the mean over its windows of `window` samples (`predict_clips`)."""
-    scores, targets = predict_clips(model, loader, window)
+    scores, targets = predict_clips(model, loader, window, progress=progress)
     metric = tagging_metrics if multi_label else classification_metrics
     return metric(targets, scores, loader.class_names)
 

@@ -390,6 +390,8 @@ def _run(run, config, settings, distribution, resume, progress):
             verbose=1 if progress else 0,
             shuffle=False,  # the order is already shuffled, from the seed and the epoch
         )
+    elif progress:
+        print(f"{run.path}: all {settings.epochs} epochs were trained before; nothing to resume")
     data = {
         "train_clips": len(loader),
         "classes": list(loader.class_names),
