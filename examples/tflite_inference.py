@@ -1,5 +1,5 @@
-"""Standalone TFLite inference, as on a phone: numpy, soundfile and ai-edge-litert
-only (no TensorFlow, no erann_tf).
+"""Standalone TFLite inference, as on a phone: numpy, soundfile, soxr and
+ai-edge-litert only (no TensorFlow, no erann_tf).
 
 The .tflite file holds the log-mel frontend, so its input is the waveform:
 [1, N] float32 mono at 44.1 kHz, N the model's window. Long audio is cut into
@@ -16,19 +16,19 @@ import sys
 
 import numpy as np
 import soundfile
+import soxr
 from ai_edge_litert.interpreter import Interpreter
 
 SAMPLE_RATE = 44100
 
 
 def load_mono(path):
-    """Mono float32 at 44.1 kHz (linear-interpolation resampling keeps this
-    script dependency-free; erann_tf itself uses soxr)."""
+    """Mono float32 at 44.1 kHz, resampled with soxr at high quality, as
+    `erann predict` does (a cruder resampler changes the scores)."""
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     audio = audio.mean(axis=1)
     if rate != SAMPLE_RATE:
-        times = np.arange(int(len(audio) * SAMPLE_RATE / rate)) / SAMPLE_RATE
-        audio = np.interp(times, np.arange(len(audio)) / rate, audio).astype(np.float32)
+        audio = soxr.resample(audio, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
     return audio
 
 

@@ -150,9 +150,11 @@ def test_tflite_example_runs_without_tensorflow(tiny_model_dir, fsdd_clips, tmp_
     result = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     clip_line = [line for line in result.stdout.splitlines() if line.startswith("clip:")][0]
-    # The same clip through erann predict and the TFLite runner gives the same top class.
+    # The same 8 kHz clip (resampled by both) through erann predict and the TFLite
+    # runner gives the same top class and score.
     expected = predict_file(TFLiteRunner(str(tmp_path / "model.tflite")), clip)["top"][0]
     assert clip_line.split()[1] == expected["label"]
+    assert float(clip_line.split()[2]) == pytest.approx(expected["score"], abs=1.5e-3)
 
 
 def test_a_training_run_folder_is_a_model(tmp_path):

