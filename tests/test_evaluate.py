@@ -64,7 +64,7 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path):
     expected = json.loads(layout.stdout)
     assert expected["format"] == "keras" and expected["window_s"] == 4.0
 
-    clips = read_esc10(esc10).subset(40).split("4")[1]
+    clips = read_esc10(esc10).split("4")[1].subset(40)  # what --fold 4 --max-clips 40 scores
     manifest = tmp_path / "fold4.csv"
     manifest.write_text(
         "path,label,fold\n" + "".join(f"{c.path},{c.labels[0]},4\n" for c in clips.clips)
@@ -74,6 +74,7 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path):
     )
     assert named.returncode == 0, named.stderr[-2000:]
     result = json.loads(named.stdout)
+    assert result["clips"] == expected["clips"] == 40  # the same clips, by name
     assert result["accuracy"] == expected["accuracy"]
     assert result["per_class_accuracy"] == expected["per_class_accuracy"]
     assert set(result["classes_without_clips"]) == set(clips.classes) - {

@@ -36,10 +36,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     (44100,)
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: no such file")
-    if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
-        raise AudioError(f"{path}: permission denied: this user cannot read it")
+    _check_readable(path)
     return _load(path, path, sample_rate, min_samples, max_seconds, rng)
 
 
@@ -57,26 +54,38 @@ def decode_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds
     return _load(io.BytesIO(data), name, sample_rate, min_samples, max_seconds, rng)
 
 
+def check_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1):
+    """The checks of `decode_audio` on a file's encoded bytes, made a block at a
+    time and keeping nothing: memory stays bounded whatever the duration.
+
+    Example:
+    >>> import io, numpy as np, soundfile
+    >>> buffer = io.BytesIO()
+    >>> soundfile.write(buffer, np.zeros(8000, "float32"), 8000, format="WAV")
+    >>> check_audio(buffer.getvalue(), "tone.wav")
+    44100
+    """
+    total = sum(len(block) for block in _mono_blocks(io.BytesIO(data), name, sample_rate))
+    _check_length(total, name, sample_rate, min_samples)
+    return total
+
+
 def _load(source, path, sample_rate, min_samples, max_seconds, rng):
-    try:
-        samples, rate = _read(source, max_seconds, rng)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioError(f"{path}: {_unreadable(error)}") from None
-    if samples.size == 0:
-        raise AudioError(f"{path}: empty audio (0 samples)")
-    _check_samples(samples, path)
-    mono = samples.mean(axis=1)
-    if rate != sample_rate:
-        mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
-    if mono.shape[0] < min_samples:
-        raise AudioError(
-            f"{path}: {mono.shape[0]} samples at {sample_rate} Hz is too short; "
-            f"at least {min_samples} are needed"
-        )
+    blocks = list(_mono_blocks(source, path, sample_rate, max_seconds, rng))
+    mono = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    _check_length(mono.shape[0], path, sample_rate, min_samples)
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
+def _check_length(samples, path, sample_rate, min_samples):
+    if samples < min_samples:
+        raise AudioError(
+            f"{path}: {samples} samples at {sample_rate} Hz is too short; "
+            f"at least {min_samples} are needed"
+        )
+
+
+def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=1.0):
     """Yields a file as mono float32 blocks at `sample_rate`, read and resampled
     `block_seconds` of the file at a time, so an hour-long file never sits in
     memory whole. The checks are those of `load_audio`, raised as AudioError
@@ -90,34 +99,53 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
     132300
     """
     path = os.fspath(path)
+    _check_readable(path)
+    yield from _mono_blocks(path, path, sample_rate, block_seconds=block_seconds)
+
+
+def _check_readable(path):
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
     if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
         raise AudioError(f"{path}: permission denied: this user cannot read it")
+
+
+MAX_BLOCK = 2**20  # samples of all channels read at once: 4 MB of float32
+
+
+def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_seconds=1.0):
+    """The audio of `source` as mono float32 blocks at `sample_rate`: read,
+    checked, downmixed and resampled `block_seconds` at a time, so that neither
+    the channel count nor the file's rate sets the memory. With `max_seconds`,
+    only one window of that length (at a random offset drawn from `rng`)."""
     try:
-        handle = soundfile.SoundFile(path)
+        handle = soundfile.SoundFile(source)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioError(f"{path}: {_unreadable(error)}") from None
+        raise AudioError(f"{name}: {_unreadable(error)}") from None
     with handle:
         try:
             _check_not_truncated(handle)
         except ValueError as error:
-            raise AudioError(f"{path}: not a readable audio file ({error})") from None
+            raise AudioError(f"{name}: not a readable audio file ({error})") from None
+        wanted = None  # every frame
+        if max_seconds is not None and handle.frames > max_seconds * handle.samplerate:
+            wanted = int(max_seconds * handle.samplerate)
+            start = int(rng.integers(0, handle.frames - wanted + 1)) if rng is not None else 0
+            handle.seek(start)
         resampler = None
         if handle.samplerate != sample_rate:
             resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, "float32", "HQ")
-        block = max(1, int(block_seconds * handle.samplerate))
+        block = max(1, min(int(block_seconds * handle.samplerate), MAX_BLOCK // handle.channels))
         total = 0
         while True:
+            size = block if wanted is None else min(block, wanted - total)
             try:
-                samples = handle.read(block, dtype="float32", always_2d=True)
+                samples = handle.read(size, dtype="float32", always_2d=True)
             except (soundfile.LibsndfileError, RuntimeError) as error:
-                raise AudioError(
-                    f"{path}: not a readable audio file ({_first_line(error)})"
-                ) from None
-            last = len(samples) < block
-            _check_samples(samples, path)
+                raise AudioError(f"{name}: {_unreadable(error)}") from None
             total += len(samples)
+            last = len(samples) < size or total == wanted
+            _check_samples(samples, name)
             mono = samples.mean(axis=1)
             if resampler is not None:
                 mono = resampler.resample_chunk(mono, last=last)
@@ -126,7 +154,7 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=10.0):
             if last:
                 break
         if total == 0:
-            raise AudioError(f"{path}: empty audio (0 samples)")
+            raise AudioError(f"{name}: empty audio (0 samples)")
 
 
 MAX_AMPLITUDE = 1e4  # 80 dB over full scale; the frontend's power spectrum overflows near 1e17
@@ -142,18 +170,6 @@ def _check_samples(samples, path):
             f"{path}: samples reach {peak:.3g}; audio must stay within +-{MAX_AMPLITUDE:g} "
             "(full scale is 1)"
         )
-
-
-def _read(source, max_seconds, rng):
-    with soundfile.SoundFile(source) as handle:
-        _check_not_truncated(handle)
-        frames = handle.frames
-        if max_seconds is not None and frames > max_seconds * handle.samplerate:
-            window = int(max_seconds * handle.samplerate)
-            start = int(rng.integers(0, frames - window + 1)) if rng is not None else 0
-            handle.seek(start)
-            frames = window
-        return handle.read(frames, dtype="float32", always_2d=True), handle.samplerate
 
 
 def _check_not_truncated(handle):

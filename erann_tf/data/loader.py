@@ -11,7 +11,7 @@ import os
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio, load_audio
+from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio, load_audio, stream_audio
 from erann_tf.data.sources import SourceError
 
 MIN_SAMPLES = 691  # the frontend's reflect padding needs n_fft // 2 + 1 samples
@@ -134,11 +134,16 @@ class ClipLoader:
             raise AudioError(f"{clip.path}: no such file (listed in the data source)")
         return load_audio(clip.path, *args)
 
-    def whole(self, index):
-        """The whole decoded clip `index` (an index into the ClipSet)."""
+    def blocks(self, index):
+        """Clip `index` (an index into the ClipSet) as mono blocks: its cached
+        waveform, or, for a clip too long to cache, read from its file a few
+        seconds at a time, so that scoring it needs no more memory than a minute."""
         if index in self._audio:
-            return self._audio[index]
-        return self._decode(index)
+            return iter([self._audio[index]])
+        clip = self.clips.clips[index]
+        if clip.data is not None:  # shards: the encoded bytes are in memory already
+            return iter([self._decode(index)])
+        return stream_audio(clip.path, self.sample_rate)
 
     def window(self, index, rng):
         """(waveform of window_samples, valid length) for training."""

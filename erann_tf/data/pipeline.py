@@ -7,7 +7,7 @@ step (erann_tf.data.augment). Decoding runs in parallel through the loader.
 
 import numpy as np
 
-from erann_tf.data.windows import default_hop, window_bounds
+from erann_tf.data.windows import default_hop, sliding_windows
 
 
 def training_dataset(loader, batch_size, seed, first_epoch, epochs, balanced=False):
@@ -89,10 +89,9 @@ def evaluation_batches(loader, window, hop=None, batch_size=32):
     hop = hop or default_hop(window)
     indices, waves = [], []
     for index in loader.good:
-        audio = loader.whole(index)
-        for start, end in window_bounds(len(audio), window, hop):
+        for _, _, samples in sliding_windows(loader.blocks(index), window, hop):
             indices.append(index)
-            waves.append(np.pad(audio[start:end], (0, window - (end - start))))
+            waves.append(samples)
             if len(waves) == batch_size:
                 yield np.array(indices), np.stack(waves)
                 indices, waves = [], []

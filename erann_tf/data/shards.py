@@ -23,7 +23,7 @@ import zlib
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio
+from erann_tf.data.audio import SAMPLE_RATE, AudioError, check_audio, decode_audio
 from erann_tf.data.loader import MIN_SAMPLES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
 
@@ -198,7 +198,7 @@ def _checked_bytes(clip):
         raise AudioError(f"{clip.path}: no such file (listed in the data source)")
     with open(clip.path, "rb") as handle:
         data = handle.read()
-    decode_audio(data, clip.path, SAMPLE_RATE, MIN_SAMPLES)  # the checks training makes
+    check_audio(data, clip.path, SAMPLE_RATE, MIN_SAMPLES)  # the checks training makes
     return data
 
 

@@ -81,7 +81,10 @@ def clip_windows(folder, window, sample_rate, limit=64):
     files = find_audio_files(folder)
     spread = np.unique(np.linspace(0, len(files) - 1, min(limit, len(files))).astype(int))
     picked = tqdm.tqdm([files[i] for i in spread], desc="reading clips", unit="clip", leave=False)
-    return np.stack([first_window(load_audio(f, sample_rate), window) for f in picked])
+    seconds = window / sample_rate  # the first window is all that is read
+    return np.stack(
+        [first_window(load_audio(f, sample_rate, max_seconds=seconds), window) for f in picked]
+    )
 
 
 def first_window(waveform, window):
