@@ -74,6 +74,15 @@ def test_a_budget_nothing_fits_is_one_line_before_any_training(fsdd_manifest, tm
     assert not (tmp_path / "s").exists()
 
 
+def test_the_space_shrinks_to_the_budget(hypermodel):
+    cost = lambda tm, width: complexity(tm, width, 10, seconds=0.25).macs  # noqa: E731
+    budget = cost(8, 1)  # FSDD's shortest crop, 0.25 s: t_m 16 costs more, t_m 2 least
+    hypermodel.narrow_to_budget(budget)
+    tms, (low, high) = hypermodel.space["tm"], hypermodel.space["width"]
+    assert tms == [1, 2, 4, 8] and all(cost(tm, low) <= budget for tm in tms)
+    assert cost(2, high) <= budget < cost(2, high + 1)
+
+
 def test_budget_rejects_before_building(hypermodel):
     hypermodel.max_macs = complexity(4, 1, 10, seconds=1.0).macs  # the default fits exactly
     hypermodel.build(keras_tuner.HyperParameters())

@@ -73,12 +73,7 @@ def tune(config, progress=True):
         progress=progress,
     )
     if config.max_macs is not None:
-        cheapest = hypermodel.cheapest_macs(config.fixed)
-        if cheapest > config.max_macs:
-            raise ValueError(
-                f"--max-macs {config.max_macs:g}: no configuration of the search fits; the "
-                f"cheapest costs {cheapest:.3e} multiply-adds per crop"
-            )
+        hypermodel.narrow_to_budget(config.max_macs, config.fixed)
     os.makedirs(hypermodel.models_dir, exist_ok=True)
     tuner = _tuner(config, hypermodel)
     with _quiet_failures():
