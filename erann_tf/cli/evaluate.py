@@ -6,6 +6,7 @@ HELP = "evaluate a trained model (any format) on a dataset"
 
 
 def register(subparsers):
+    from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
     from erann_tf.training.trainer import LAYOUTS
 
@@ -25,7 +26,7 @@ def register(subparsers):
     parser.add_argument("--data", required=True, help="dataset folder or CSV manifest")
     parser.add_argument("--layout", choices=LAYOUTS, help="read --data as this layout")
     parser.add_argument("--fold", help="evaluate on this fold only (default: every clip)")
-    parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
+    parser.add_argument("--on-bad-file", choices=BAD_FILE_POLICIES, default="error")
     parser.add_argument(
         "--max-clips", type=int, help="evaluate at most N clips (of --fold), spread over them"
     )

@@ -6,6 +6,7 @@ HELP = "pack a dataset's audio files into TFRecord shards with a manifest"
 
 
 def register(subparsers):
+    from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
     from erann_tf.training.trainer import LAYOUTS
 
@@ -18,7 +19,7 @@ def register(subparsers):
     )
     parser.add_argument("--shard-size", default="200MB", help="audio bytes per shard (200MB)")
     parser.add_argument("--workers", type=int, default=4, help="shards written at once (4)")
-    parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
+    parser.add_argument("--on-bad-file", choices=BAD_FILE_POLICIES, default="error")
     parser.set_defaults(run=run)
 
 

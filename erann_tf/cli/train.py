@@ -10,9 +10,10 @@ HELP = "train an ERANN with one of the paper's recipes"
 
 def add_training_arguments(parser):
     """Flags shared by `erann train` and `erann cv`."""
+    from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
     from erann_tf.training.schedules import SCHEDULES
-    from erann_tf.training.trainer import LAYOUTS, PRECISIONS
+    from erann_tf.training.trainer import LAYOUTS, PRECISIONS, TRANSPORTS
 
     parser.add_argument(
         "--recipe", choices=sorted(RECIPES), help="the paper's recipe (sets t_c, LR, loss)"
@@ -26,7 +27,7 @@ def add_training_arguments(parser):
     parser.add_argument("--width", type=int, help="width multiplier W >= 1")
     parser.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
     parser.add_argument("--init-from", help="a .keras model to fine-tune; its head is replaced")
-    parser.add_argument("--on-bad-file", choices=("error", "skip"), default="error")
+    parser.add_argument("--on-bad-file", choices=BAD_FILE_POLICIES, default="error")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
     parser.add_argument("--batch-size", type=int, help="default 32")
@@ -56,7 +57,7 @@ def add_training_arguments(parser):
         type=float,
         help="stop cleanly after the epoch that passes this time; --resume continues",
     )
-    parser.add_argument("--transport", choices=("tfdata", "pydataset"), default="tfdata")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="tfdata")
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")
 
@@ -80,6 +81,8 @@ def config_from_args(args, fold, output):
 
 
 def register(subparsers):
+    from erann_tf.training.distribute import STRATEGIES
+
     parser = subparsers.add_parser("train", help=HELP, description=HELP + ".")
     add_training_arguments(parser)
     parser.add_argument("--fold", help="hold this fold out for validation (default: train on all)")
@@ -87,7 +90,7 @@ def register(subparsers):
     parser.add_argument("--resume", action="store_true", help="continue the run in --output")
     parser.add_argument(
         "--distribute",
-        choices=("none", "mirrored", "multiworker"),
+        choices=STRATEGIES,
         default="none",
         help="mirrored: this host's GPUs (or CPU devices); multiworker: hosts in TF_CONFIG, "
         "reading --data as TFRecord shards (docs/scaling.md)",
@@ -96,12 +99,12 @@ def register(subparsers):
 
 
 def run(args):
-    from erann_tf.training.trainer import train
+    from erann_tf.training.trainer import resume_run, train
 
     if args.resume:
         if not args.output:
             raise ValueError("--resume needs --output RUN_DIR")
-        result = train(_stub_config(args.output), resume=True)
+        result = resume_run(args.output)
     else:
         output = args.output or os.path.join(
             "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -109,12 +112,6 @@ def run(args):
         result = train(config_from_args(args, args.fold, output))
     _print_result(result, args.output or output)
     return 0
-
-
-def _stub_config(output):
-    from erann_tf.training.trainer import TrainConfig
-
-    return TrainConfig(recipe="", data="", output=output)  # replaced by the run's config.json
 
 
 def _print_result(result, output):

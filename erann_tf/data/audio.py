@@ -1,4 +1,4 @@
-"""Decoding audio files to mono float32 at the model's sample rate (DESIGN.md §2)."""
+"""Decoding audio files to mono float32 at the model's sample rate."""
 
 import io
 import os
@@ -187,11 +187,13 @@ def _check_not_truncated(handle):
 def _unreadable(error):
     """Why libsndfile could not open `path`: its messages blame pipes for damaged
     data."""
-    message = _first_line(error)
+    message = first_line(error)
     if "possibly a pipe" in message or "System error" in message:
         message = "the data is damaged or not in a format libsndfile reads"
     return f"not a readable audio file ({message})"
 
 
-def _first_line(error):
+def first_line(error):
+    """The first line of an exception's message (libraries add detail below it),
+    or its type where it has no message."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

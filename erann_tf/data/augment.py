@@ -54,7 +54,7 @@ def frame_gain_db(waveform):
 
 
 def spl_mixup(waveform, targets, alpha=1.0, seed=None):
-    """Mixup that respects sound pressure level (Tokozume et al.), DESIGN.md §3:
+    """Mixup that respects sound pressure level (Tokozume et al.):
     each clip is mixed by `mix_pair` with a random partner of the batch and
     r ~ Beta(alpha, alpha).
 

@@ -15,6 +15,7 @@ opens (local, gs://, s3:// with the plugins).
 import concurrent.futures
 import dataclasses
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -24,8 +25,22 @@ import numpy as np
 import tqdm
 
 from erann_tf.data.audio import SAMPLE_RATE, AudioError, check_audio, decode_audio
-from erann_tf.data.loader import MIN_SAMPLES
+from erann_tf.data.loader import BAD_FILE_POLICIES, MIN_SAMPLES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
+
+
+class _LazyModule:
+    """A module imported on first use: reading a local folder of audio must not
+    need TensorFlow (the JAX and PyTorch paths run without it)."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+tf = _LazyModule("tensorflow")
 
 MANIFEST = "manifest.json"
 PLAN = "plan.json"
@@ -54,8 +69,6 @@ def is_shard_dir(path):
     path = os.fspath(path)
     if "://" not in path:
         return os.path.isfile(os.path.join(path, MANIFEST))
-    import tensorflow as tf
-
     return tf.io.gfile.exists(_join(path, MANIFEST))
 
 
@@ -90,9 +103,7 @@ def prepare(clips, output, shard_bytes, workers=4, on_bad_file="error", progress
     raises its AudioError with on_bad_file="error", or is left out and listed
     in the manifest with "skip".
     """
-    import tensorflow as tf
-
-    if on_bad_file not in ("error", "skip"):
+    if on_bad_file not in BAD_FILE_POLICIES:
         raise ValueError(f"on_bad_file={on_bad_file!r} is not allowed; use 'error' or 'skip'")
     clips.targets()  # an unknown label stops here, naming its file
     plan = plan_shards(clips, shard_bytes)
@@ -118,8 +129,6 @@ def prepare(clips, output, shard_bytes, workers=4, on_bad_file="error", progress
 
 
 def _start_or_resume(output, clips, plan, names, shard_bytes):
-    import tensorflow as tf
-
     plan_text = json.dumps(
         {
             "format": FORMAT,
@@ -152,8 +161,6 @@ def _start_or_resume(output, clips, plan, names, shard_bytes):
 def _write_shard(clips, indices, output, name, on_bad_file, bar):
     """One shard, written beside its final name and renamed; then its summary
     (the resume marker: a shard counts as done once its summary exists)."""
-    import tensorflow as tf
-
     index = {c: i for i, c in enumerate(clips.classes)}
     path, digest, bad, kept, size = _join(output, name), hashlib.sha256(), [], [], 0
     tmp = _join(output, f".tmp-{name}")
@@ -203,8 +210,6 @@ def _checked_bytes(clip):
 
 
 def _example(clip, position, data, label_ids):
-    import tensorflow as tf
-
     feature = {
         "index": tf.train.Feature(int64_list=tf.train.Int64List(value=[position])),
         "audio": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
@@ -219,8 +224,6 @@ def _example(clip, position, data, label_ids):
 
 
 def _manifest(clips, output, names):
-    import tensorflow as tf
-
     shards = []
     for name in names:
         with tf.io.gfile.GFile(_summary(output, name)) as handle:
@@ -256,8 +259,6 @@ class Shards:
 
     @classmethod
     def open(cls, path):
-        import tensorflow as tf
-
         path = os.fspath(path)
         if not tf.io.gfile.exists(_join(path, MANIFEST)):
             raise SourceError(f"{path}: no {MANIFEST}; make shards with `erann prepare`")
@@ -289,8 +290,6 @@ class Shards:
 
     def verify(self):
         """Checks every shard's sha256 against the manifest."""
-        import tensorflow as tf
-
         for shard in self.manifest["shards"]:
             digest = hashlib.sha256()
             with tf.io.gfile.GFile(_join(self.path, shard["file"]), "rb") as handle:
@@ -310,8 +309,6 @@ def record_dataset(files, seed=None, epoch=0, shuffle_buffer=0, cycle_length=4):
     Example:
         ds = record_dataset(Shards.open(path).files(), seed=0, epoch=3, shuffle_buffer=1024)
     """
-    import tensorflow as tf
-
     files = list(files)
     if seed is not None:
         files = list(np.random.default_rng([seed, epoch]).permutation(files))
@@ -327,8 +324,6 @@ def record_dataset(files, seed=None, epoch=0, shuffle_buffer=0, cycle_length=4):
 
 
 def _parse(record):
-    import tensorflow as tf
-
     spec = {
         "index": tf.io.FixedLenFeature([], tf.int64),
         "audio": tf.io.FixedLenFeature([], tf.string),
@@ -351,8 +346,6 @@ def read_shard_clips(path, progress=True, fold=None):
     Example:
         clips = read_shard_clips("shards/esc10")   # then ClipLoader(clips).scan()
     """
-    import tensorflow as tf
-
     shards = Shards.open(path)
     manifest = shards.manifest
     records = record_dataset(shards.files())
@@ -387,8 +380,6 @@ def training_stream(
     fixed by (seed, epoch). Batches are full; the stream is repeated, so take
     as many steps as the epoch has (`Shards.count(files) // batch_size`).
     """
-    import tensorflow as tf
-
     classes = len(shards.classes)
 
     def window(audio, path):
@@ -450,8 +441,6 @@ def _summary(output, name):
 
 
 def _write_text(path, text):
-    import tensorflow as tf
-
     folder, name = path.rsplit("/", 1)
     tmp = _join(folder, f".tmp-{name}")
     with tf.io.gfile.GFile(tmp, "w") as handle:

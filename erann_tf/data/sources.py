@@ -2,7 +2,7 @@
 
 Plain Python (no TensorFlow, no Keras), shared by every transport. Labels are
 class names; `ClipSet.classes` fixes their output order. Class names and fold
-rules follow DESIGN.md §3.
+rules are those each dataset publishes.
 """
 
 import csv
@@ -286,7 +286,7 @@ def read_ravdess(root):
 def read_fsdd(root):
     """Free Spoken Digit Dataset: {digit}_{speaker}_{index}.wav, in `root` or
     `root`/recordings. The fold is the speaker (cross-validation by speaker);
-    `fsdd_split` gives the official split (index 0-4 is the test set).
+    the official test split is recording index 0-4.
 
     Example:
     >>> read_fsdd("../shared/data/fsdd").folds()
@@ -304,17 +304,6 @@ def read_fsdd(root):
     if not clips:
         raise SourceError(f"{root}: no FSDD recordings found")
     return ClipSet(tuple(clips), FSDD_DIGITS)
-
-
-def fsdd_split(clip):
-    """ "test" for recording index 0-4 (FSDD's official test split), else "train".
-
-    Example:
-    >>> fsdd_split(Clip("x/7_theo_3.wav", ("7",), "theo"))
-    'test'
-    """
-    index = int(os.path.splitext(os.path.basename(clip.path))[0].rsplit("_", 1)[1])
-    return "test" if index < 5 else "train"
 
 
 def read_audioset(segments_csv, audio_dir, class_csv):

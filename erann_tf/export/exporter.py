@@ -31,11 +31,11 @@ class ExportConfig:
     output: str
     format: str = "savedmodel"
     quantize: tuple = ("none",)  # TFLite variants
-    window_s: float = None  # TFLite input length (default: the metadata's window)
-    calibration_data: str = None  # real clips for int8
-    parity_data: str = None  # real clips for the parity check (default: the examples)
-    name: str = None
-    cv_summary: str = None  # an `erann cv` cv.json to record in the metadata
+    window_s: float | None = None  # TFLite input length (default: the metadata's window)
+    calibration_data: str | None = None  # real clips for int8
+    parity_data: str | None = None  # real clips for the parity check (default: the examples)
+    name: str | None = None
+    cv_summary: str | None = None  # an `erann cv` cv.json to record in the metadata
     force: bool = False
 
     @property

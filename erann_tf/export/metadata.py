@@ -1,4 +1,4 @@
-"""A model's metadata: what it expects and what it was trained on (DESIGN.md §7).
+"""A model's metadata: what it expects and what it was trained on.
 
 A model folder (savedmodels/<name>/) holds it as metadata.json plus labels.txt;
 a training run directory holds the same facts in config.json and metrics.json,
@@ -28,13 +28,13 @@ class Metadata:
     name: str
     window_s: float  # the training crop t_c: the window that inference slides
     classes: tuple
-    tm: int = None  # None where only a SavedModel or TFLite file is known
-    width: int = None
+    tm: int | None = None  # None where only a SavedModel or TFLite file is known
+    width: int | None = None
     sample_rate: int = SAMPLE_RATE
     activation: str = "softmax"
     training: dict = dataclasses.field(default_factory=dict)  # recipe, data, clips, epochs...
     metrics: dict = dataclasses.field(default_factory=dict)
-    command: str = None  # the command that trained it
+    command: str | None = None  # the command that trained it
 
     @property
     def preset(self):

@@ -1,7 +1,7 @@
 """SavedModel export: `serving_default` maps a waveform to scores and embedding.
 
 The SavedModel holds concrete TensorFlow graphs only, so it loads with
-tf.saved_model.load where erann_tf is not installed (DESIGN.md §7).
+tf.saved_model.load where erann_tf is not installed.
 """
 
 import keras

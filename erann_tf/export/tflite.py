@@ -1,7 +1,7 @@
 """TFLite export with the log-mel frontend inside, builtin ops only.
 
 The frontend's STFT is written with matmuls (TFLite's RFFT2D refuses n_fft =
-1380 at run time, DESIGN.md §4). Every quantized model keeps the frontend in
+1380 at run time). Every quantized model keeps the frontend in
 float32: 8 bits cannot hold a power spectrum's 100 dB range, and 16-bit DFT
 weights leave a noise floor some 35 dB under the loudest bin. Full-integer
 models also keep bn0 and block 1 in float: at full time-frequency resolution,

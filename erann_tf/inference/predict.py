@@ -6,11 +6,11 @@ from erann_tf.data.audio import AudioError, stream_audio
 from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
-N_FFT = 1380  # one frame of the frontend (DESIGN.md §2): shorter audio is no clip
+N_FFT = 1380  # one frame of the frontend: shorter audio is no clip
 
 
 def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5, batch=16):
-    """Scores of one audio file as the JSON-ready dict of DESIGN.md §7.
+    """Scores of one audio file as a JSON-ready dict.
 
     The file is decoded, downmixed and resampled as it streams, cut into
     windows of `window_s` (default: the model's training window) every `hop_s`

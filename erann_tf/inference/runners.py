@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 
+from erann_tf.data.audio import first_line
 from erann_tf.export import metadata as meta
 
 
@@ -66,7 +67,7 @@ class KerasRunner:
         try:
             self.model = keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a damaged file
-            raise ValueError(f"{path}: not a readable Keras model ({_first_line(error)})") from None
+            raise ValueError(f"{path}: not a readable Keras model ({first_line(error)})") from None
         found = meta.find_metadata(path) or meta.for_model(self.model)
         classes = self.model.output.shape[-1]
         self.metadata = meta.check_metadata(found, classes, self.model.sample_rate, path)
@@ -88,7 +89,7 @@ class SavedModelRunner:
         try:
             self.serve = tf.saved_model.load(path).signatures["serving_default"]
         except Exception as error:  # TensorFlow raises many kinds for a damaged folder
-            raise ValueError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
+            raise ValueError(f"{path}: not a readable SavedModel ({first_line(error)})") from None
         classes = self.serve.structured_outputs["scores"].shape[-1]
         found = meta.find_metadata(path) or meta.for_file(path, classes)
         self.metadata = meta.check_metadata(found, classes, source=path)
@@ -117,7 +118,7 @@ class TFLiteRunner:
         try:
             self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
         except ValueError as error:
-            raise ValueError(f"{path}: not a TFLite model ({_first_line(error)})") from None
+            raise ValueError(f"{path}: not a TFLite model ({first_line(error)})") from None
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -135,8 +136,3 @@ class TFLiteRunner:
             self.interpreter.invoke()
             scores.append(self.interpreter.get_tensor(self.output["index"])[0].copy())
         return np.stack(scores)
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

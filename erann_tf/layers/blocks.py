@@ -1,7 +1,9 @@
-"""The Time Frequency Block, one residual unit of ERANN (DESIGN.md §1)."""
+"""The Time Frequency Block, one residual unit of ERANN."""
 
 import keras
 from keras import ops
+
+from erann_tf.layers.checks import check_integer
 
 NEGATIVE_SLOPE = 0.01
 BN_EPSILON = 1e-5
@@ -22,7 +24,7 @@ class TimeFrequencyBlock(keras.layers.Layer):
     (K1, K2, P) is (3, 3, 1) for stride 1 or 2 and (6, 5, 2) for stride 4.
     Padding is explicit and symmetric ("same" would pad stride-2 convolutions
     on one side only). The projection is subsample-then-1x1 because strided
-    1x1 convolutions crash TF 2.21's oneDNN CPU backward pass (DESIGN.md §4).
+    1x1 convolutions crash TF 2.21's oneDNN CPU backward pass.
 
     Args:
         filters: output channels.
@@ -54,8 +56,7 @@ class TimeFrequencyBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
-            raise ValueError(f"filters={filters!r} is not allowed; filters must be an integer >= 1")
+        check_integer("filters", filters)
         for name, stride in [("time_stride", time_stride), ("freq_stride", freq_stride)]:
             if stride not in KERNELS:
                 raise ValueError(f"{name}={stride!r} is not allowed; {name} must be 1, 2 or 4")

@@ -1,4 +1,4 @@
-"""Log-mel spectrogram frontend (DESIGN.md §2).
+"""Log-mel spectrogram frontend.
 
 The STFT is written with matmuls, not as an FFT op: TFLite's builtin RFFT2D
 refuses n_fft = 1380 at run time (it needs a power of two). One Cooley-Tukey
@@ -12,6 +12,8 @@ and 46 terms, which keep the float32 rounding error small.
 import keras
 import numpy as np
 from keras import ops
+
+from erann_tf.layers.checks import check_integer
 
 
 def hz_to_mel(frequencies):
@@ -252,8 +254,7 @@ def _check_frontend_args(sample_rate, n_fft, hop_length, n_mels, fmin, fmax, ami
         ("hop_length", hop_length),
         ("n_mels", n_mels),
     ]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= 1")
+        check_integer(name, value)
     if n_fft % hop_length:
         raise ValueError(
             f"n_fft={n_fft} is not allowed with hop_length={hop_length}; "

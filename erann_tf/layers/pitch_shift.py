@@ -1,4 +1,4 @@
-"""Pitch shift on the log-mel axis, for speech (DESIGN.md §3)."""
+"""Pitch shift on the log-mel axis, for speech."""
 
 import keras
 import numpy as np

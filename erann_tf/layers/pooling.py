@@ -1,7 +1,9 @@
-"""Time padding before the backbone and clip-level pooling after it (DESIGN.md §1)."""
+"""Time padding before the backbone and clip-level pooling after it."""
 
 import keras
 from keras import ops
+
+from erann_tf.layers.checks import check_integer
 
 PAD_VALUE_DB = -100.0  # 10 * log10(1e-10), the frontend's floor
 
@@ -21,11 +23,7 @@ class TimePadding(keras.layers.Layer):
 
     def __init__(self, multiple, value=PAD_VALUE_DB, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(multiple, int) or isinstance(multiple, bool) or multiple < 1:
-            raise ValueError(
-                f"multiple={multiple!r} is not allowed; multiple must be an integer >= 1"
-            )
-        self.multiple = multiple
+        self.multiple = check_integer("multiple", multiple)
         self.value = float(value)
 
     def call(self, inputs):

@@ -1,7 +1,9 @@
-"""SpecAugment time and frequency masking (DESIGN.md §3)."""
+"""SpecAugment time and frequency masking."""
 
 import keras
 from keras import ops
+
+from erann_tf.layers.checks import check_integer
 
 
 @keras.saving.register_keras_serializable(package="erann_tf")
@@ -48,8 +50,7 @@ class SpecAugment(keras.layers.Layer):
             ("freq_masks", freq_masks),
             ("freq_mask_width", freq_mask_width),
         ]:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= 0")
+            check_integer(name, value, low=0)
         self.time_masks = time_masks
         self.time_mask_width = time_mask_width
         self.freq_masks = freq_masks

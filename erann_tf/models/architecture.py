@@ -1,10 +1,12 @@
-"""The ERANN architecture as data (DESIGN.md §1).
+"""The ERANN architecture as data.
 
 Both the Keras builder (`erann.py`) and the analytic complexity count
 (`complexity.py`) read the unit list made here, so the two can never disagree.
 """
 
 import dataclasses
+
+from erann_tf.layers.checks import check_integer
 
 # Time strides of the first units of blocks 2..5 for each t_m (product 16 * t_m).
 TIME_STRIDES = {
@@ -47,21 +49,13 @@ def validate(tm, width, num_classes=527, activation="sigmoid"):
     """
     if isinstance(tm, bool) or tm not in TIME_STRIDES:
         raise ValueError(f"tm={tm!r} is not allowed; tm must be one of 1, 2, 4, 8, 16")
-    if not _is_positive_int(width):
-        raise ValueError(f"width={width!r} is not allowed; width must be an integer >= 1")
-    if not _is_positive_int(num_classes):
-        raise ValueError(
-            f"num_classes={num_classes!r} is not allowed; num_classes must be an integer >= 1"
-        )
+    check_integer("width", width)
+    check_integer("num_classes", num_classes)
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"activation={activation!r} is not allowed; activation must be one of "
             "'sigmoid' (tagging), 'softmax' (classification) or None (logits)"
         )
-
-
-def _is_positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def unit_specs(tm, width):

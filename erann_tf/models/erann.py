@@ -1,4 +1,4 @@
-"""The ERANN model (DESIGN.md §1)."""
+"""The ERANN model."""
 
 import keras
 

@@ -9,7 +9,7 @@ from erann_tf.models.architecture import validate
 
 _NAME = re.compile(r"^(?:erann-)?(\d+)x(\d+)-(\d+)$", re.IGNORECASE)
 
-# (dataset, training, metric) -> {preset suffix: value}, from the paper (DESIGN.md §1).
+# (dataset, training, metric) -> {preset suffix: value}, from the paper.
 _PAPER_RESULTS = {
     ("AudioSet", "from scratch", "mAP"): {
         "8x4-4": 0.430, "8x4-5": 0.446, "8x1-6": 0.447, "8x2-6": 0.450,

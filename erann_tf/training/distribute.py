@@ -1,4 +1,4 @@
-"""Data-parallel training on an existing engine (DESIGN.md §5).
+"""Data-parallel training on an existing engine.
 
 TF backend: tf.distribute.MirroredStrategy over this host's GPUs (or its
 logical CPU devices when there is no GPU) and MultiWorkerMirroredStrategy

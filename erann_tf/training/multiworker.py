@@ -1,7 +1,7 @@
 """Multi-worker training: a custom loop over strategy.run.
 
-Keras 3's fit dies under MultiWorkerMirroredStrategy (keras-team/keras#20585,
-DESIGN.md §4), so each step here calls the AugmentedTrainer's own train_step
+Keras 3's fit dies under MultiWorkerMirroredStrategy (keras-team/keras#20585),
+so each step here calls the AugmentedTrainer's own train_step
 inside strategy.run: the same crop, mixup, loss, EMA optimizer and metrics as
 `erann train`, with gradients and batch statistics summed over all replicas.
 Every worker reads its own shards; only the chief writes (checkpoint after

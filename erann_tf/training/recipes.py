@@ -1,4 +1,5 @@
-"""The paper's training recipes as frozen dataclasses (DESIGN.md §3)."""
+"""The paper's training recipes as frozen dataclasses: what each dataset is
+trained with unless a flag says otherwise."""
 
 import dataclasses
 
@@ -35,19 +36,30 @@ class Recipe:
         return self.activation == "sigmoid"
 
 
+_ESC = dict(crop_seconds=4.0, window_seconds=5.0, learning_rate=2e-4, activation="softmax")
+
 RECIPES = {
     "audioset": Recipe(
-        "audioset", "audioset", "ERANN-8x4-5", 8.0, 10.0, 1e-3, 1e-4, "sigmoid",
-        schedule="one_cycle", balanced=True, epochs=30,
+        name="audioset", source="audioset", model="ERANN-8x4-5", crop_seconds=8.0,
+        window_seconds=10.0, learning_rate=1e-3, finetune_learning_rate=1e-4,
+        activation="sigmoid", schedule="one_cycle", balanced=True, epochs=30,
     ),
-    "esc50": Recipe("esc50", "esc50", "ERANN-4x2-3", 4.0, 5.0, 2e-4, 1e-4, "softmax"),
-    "esc10": Recipe("esc10", "esc10", "ERANN-4x2-3", 4.0, 5.0, 2e-4, 1e-4, "softmax"),
+    "esc50": Recipe(
+        name="esc50", source="esc50", model="ERANN-4x2-3", finetune_learning_rate=1e-4, **_ESC
+    ),
+    "esc10": Recipe(
+        name="esc10", source="esc10", model="ERANN-4x2-3", finetune_learning_rate=1e-4, **_ESC
+    ),
     "ravdess": Recipe(
-        "ravdess", "ravdess", "ERANN-3x1-4", 3.0, 5.0, 2e-4, 1e-4, "softmax", pitch_shift=2.0
+        name="ravdess", source="ravdess", model="ERANN-3x1-4", crop_seconds=3.0,
+        window_seconds=5.0, learning_rate=2e-4, finetune_learning_rate=1e-4,
+        activation="softmax", pitch_shift=2.0,
     ),
     # FSDD's 1 s crop is 128 frames: time masks scaled from 64 frames per 4 s crop.
     "fsdd": Recipe(
-        "fsdd", "fsdd", "ERANN-1x4-1", 1.0, 1.0, 2e-4, 1e-4, "softmax", time_mask=16, epochs=30
+        name="fsdd", source="fsdd", model="ERANN-1x4-1", crop_seconds=1.0, window_seconds=1.0,
+        learning_rate=2e-4, finetune_learning_rate=1e-4, activation="softmax", time_mask=16,
+        epochs=30,
     ),
 }  # fmt: skip
 

@@ -39,6 +39,7 @@ from erann_tf.training.schedules import SCHEDULES, OneCycle
 
 PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 LAYOUTS = ("esc50", "esc10", "ravdess", "fsdd", "audioset", "folders", "manifest")
+TRANSPORTS = ("tfdata", "pydataset")  # tf.data, or keras.utils.PyDataset (no TensorFlow)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,31 +55,31 @@ class TrainConfig:
     recipe: str
     data: str
     output: str
-    model: str = None  # preset name (sets tm and width)
-    tm: int = None
-    width: int = None
-    fold: str = None  # held out for validation; None trains on everything
-    epochs: int = None
-    init_from: str = None  # a .keras model to fine-tune (its head is replaced)
+    model: str | None = None  # preset name (sets tm and width)
+    tm: int | None = None
+    width: int | None = None
+    fold: str | None = None  # held out for validation; None trains on everything
+    epochs: int | None = None
+    init_from: str | None = None  # a .keras model to fine-tune (its head is replaced)
     on_bad_file: str = "error"
     seed: int = 0
     precision: str = "fp32"
-    layout: str = None  # read the data as this layout instead of the recipe's
-    batch_size: int = None
-    learning_rate: float = None
-    schedule: str = None  # "constant" or "one_cycle"
-    crop_seconds: float = None
-    mixup_alpha: float = None
-    time_mask: int = None
-    freq_mask: int = None
-    max_clips: int = None  # at most N training and N validation clips, spread evenly (quick runs)
+    layout: str | None = None  # read the data as this layout instead of the recipe's
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    schedule: str | None = None  # "constant" or "one_cycle"
+    crop_seconds: float | None = None
+    mixup_alpha: float | None = None
+    time_mask: int | None = None
+    freq_mask: int | None = None
+    max_clips: int | None = None  # at most N to train and N to validate on (quick runs)
     transport: str = "tfdata"  # or "pydataset" (no TensorFlow needed)
     cache: bool = True
     deterministic: bool = False  # TF op determinism, for bit-exact resume
     distribute: str = "none"  # or "mirrored", "multiworker" (erann_tf.training.distribute)
-    balanced: bool = None  # class-balanced sampling (default: the recipe's)
+    balanced: bool | None = None  # class-balanced sampling (default: the recipe's)
     checkpoint_every: int = 1  # epochs between checkpoints (and always the last)
-    max_minutes: float = None  # stop cleanly after the epoch that passes this; --resume goes on
+    max_minutes: float | None = None  # stop after the epoch that passes this; --resume goes on
 
     def resolved(self):
         """The effective settings: this config over its recipe (a Settings)."""
@@ -87,9 +88,9 @@ class TrainConfig:
             raise ValueError(
                 f"precision={self.precision!r} is not allowed; use {', '.join(PRECISIONS)}"
             )
-        if self.transport not in ("tfdata", "pydataset"):
+        if self.transport not in TRANSPORTS:
             raise ValueError(
-                f"transport={self.transport!r} is not allowed; use tfdata or pydataset"
+                f"transport={self.transport!r} is not allowed; use {', '.join(TRANSPORTS)}"
             )
         if self.distribute not in STRATEGIES:
             raise ValueError(
@@ -312,15 +313,29 @@ def build_model(settings, num_classes, init_from=None, seed=0):
 
 
 def train(config, resume=False, progress=True):
-    """Runs (or resumes) one training run; returns its metrics dict.
+    """Runs one training run; returns its metrics dict. With `resume`, only
+    `config.output` counts: the run there goes on (`resume_run`).
 
     Example:
         config = TrainConfig(recipe="esc10", data="../shared/data/esc10", fold="4", output="runs/a")
         metrics = train(config)
     """
-    run = RunDir(config.output)
     if resume:
-        config = run.load_config()
+        return resume_run(config.output, progress)
+    return _locked(RunDir(config.output), config, False, progress)
+
+
+def resume_run(output, progress=True):
+    """Continues the run in `output` from its config.json and last checkpoint.
+
+    Example:
+        metrics = resume_run("runs/a")
+    """
+    run = RunDir(output)
+    return _locked(run, run.load_config(), True, progress)
+
+
+def _locked(run, config, resume, progress):
     settings = config.resolved()  # check everything before touching the disk
     if resume and config.distribute != "multiworker":
         run.lock.acquire()  # one writer per run folder (`create` takes it for a new run)
@@ -439,7 +454,7 @@ def compile_trainer(model, settings, steps, seed):
             keras.losses.CategoricalCrossentropy(),
             [keras.metrics.CategoricalAccuracy(name="accuracy")],
         )
-    # TensorFlow: no XLA, its oneDNN CPU kernels are faster (DESIGN.md §4). JAX:
+    # TensorFlow: no XLA, its oneDNN CPU kernels are faster. JAX:
     # jit, or Keras runs the step op by op (measured 1.3 s a step on an H200).
     jit = keras.backend.backend() != "tensorflow"
     trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit)

@@ -32,11 +32,11 @@ class TuneConfig:
     output: str
     tuner: str = "random"
     max_trials: int = 10
-    max_macs: float = None
-    epochs: int = None
-    layout: str = None
-    fold: str = None
-    max_clips: int = None
+    max_macs: float | None = None
+    epochs: int | None = None
+    layout: str | None = None
+    fold: str | None = None
+    max_clips: int | None = None
     seed: int = 0
     fixed: tuple = ()
     space: tuple = ()
