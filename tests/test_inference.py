@@ -3,6 +3,7 @@ standalone TFLite example."""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -123,6 +124,17 @@ def test_predict_cli_damaged_model(tmp_path, capsys, name, words):
     assert main(["predict", "--model", str(tmp_path / name), "x.wav"]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1
+
+
+def test_a_model_without_metadata_says_what_it_guessed(
+    tiny_model_dir, fsdd_clips, tmp_path, capsys
+):
+    shutil.copy(tiny_model_dir / "model.keras", tmp_path / "bare.keras")
+    assert main(["predict", "--model", str(tmp_path / "bare.keras"), str(fsdd_clips[0])]) == 0
+    err = capsys.readouterr().err
+    assert "bare.keras: no metadata.json beside it, so the window (10 s) and class names" in err
+    assert main(["predict", "--model", str(tiny_model_dir), str(fsdd_clips[0])]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_truncated_keras_file_is_called_damaged_not_missing(tiny_model_dir, tmp_path, capsys):

@@ -1,6 +1,7 @@
 """`erann evaluate`: a trained model's metrics on a dataset, in any format."""
 
 import json
+import sys
 
 HELP = "evaluate a trained model (any format) on a dataset"
 
@@ -48,6 +49,8 @@ def run(args):
 
     recipe = get_recipe(args.recipe)
     runner = load_runner(args.model)
+    if runner.warning:
+        print(f"erann evaluate: warning: {runner.warning}", file=sys.stderr)
     info = runner.metadata
     clips = read_clips(args.layout or recipe.source, args.data)
     if args.fold is not None:

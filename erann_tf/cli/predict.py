@@ -38,6 +38,8 @@ def run(args):
         if getattr(args, name) is not None:
             check_window_seconds(getattr(args, name), f"--{name}")
     runner = load_runner(args.model)
+    if runner.warning:
+        print(f"erann predict: warning: {runner.warning}", file=sys.stderr)
     if runner.format == "tflite" and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")
     failed = 0

@@ -39,6 +39,14 @@ def resolve(spec):
     return spec
 
 
+def _guessed(path):
+    return (
+        f"{path}: no metadata.json beside it, so the window ({meta.DEFAULT_WINDOW_S:g} s) and "
+        "class names (class_N) are guesses; pass --window, or keep the model in its run or "
+        "export folder"
+    )
+
+
 def load_runner(spec):
     """A runner for the model `spec` names (see `resolve`)."""
     path = resolve(spec)
@@ -68,7 +76,9 @@ class KerasRunner:
             self.model = keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a damaged file
             raise ValueError(f"{path}: not a readable Keras model ({first_line(error)})") from None
-        found = meta.find_metadata(path) or meta.for_model(self.model)
+        found = meta.find_metadata(path)
+        self.warning = None if found else _guessed(path)
+        found = found or meta.for_model(self.model)
         classes = self.model.output.shape[-1]
         self.metadata = meta.check_metadata(found, classes, self.model.sample_rate, path)
         self.batch_size = batch_size
@@ -91,7 +101,9 @@ class SavedModelRunner:
         except Exception as error:  # TensorFlow raises many kinds for a damaged folder
             raise ValueError(f"{path}: not a readable SavedModel ({first_line(error)})") from None
         classes = self.serve.structured_outputs["scores"].shape[-1]
-        found = meta.find_metadata(path) or meta.for_file(path, classes)
+        found = meta.find_metadata(path)
+        self.warning = None if found else _guessed(path)
+        found = found or meta.for_file(path, classes)
         self.metadata = meta.check_metadata(found, classes, source=path)
         self.batch_size = batch_size
 
@@ -125,6 +137,7 @@ class TFLiteRunner:
         window = int(self.input["shape"][1])
         classes = int(self.output["shape"][-1])
         found = meta.find_metadata(path) or meta.for_file(path, classes)
+        self.warning = None  # the file fixes its window; labels.txt or class_N names
         # The file's input length wins over the metadata's window.
         found = dataclasses.replace(found, window_s=window / found.sample_rate)
         self.metadata = meta.check_metadata(found, classes, source=path)
