@@ -22,7 +22,7 @@ erann() { python3 -m erann_tf.cli "$@"; }
 common=(--recipe "$recipe" --data "$data" --transport pydataset --precision bf16
     --checkpoint-every 100000 --max-minutes "$minutes" --epochs 100000 "$@")
 folds=$(python3 -c "
-from erann_tf.training.trainer import read_clips
+from erann_tf.data.layouts import read_clips
 print(' '.join(read_clips('$recipe', '$data', progress=False).folds()))")
 folds=${FOLDS:-$folds}
 first=${folds%% *}

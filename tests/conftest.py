@@ -62,7 +62,7 @@ def tiny_model_dir(tmp_path_factory):
     """An untrained ERANN-1x4-1 for ten FSDD digits saved as a model folder
     (model.keras, metadata.json, labels.txt) with a 1 s window."""
     from erann_tf import ERANN
-    from erann_tf.export.metadata import Metadata, write_metadata
+    from erann_tf.models.metadata import Metadata, write_metadata
 
     folder = tmp_path_factory.mktemp("tiny") / "tiny-fsdd"
     folder.mkdir()

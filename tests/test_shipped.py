@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from erann_tf import ERANN
-from erann_tf.export.metadata import read_metadata
 from erann_tf.export.parity import clip_windows, compare
 from erann_tf.inference.runners import TFLiteRunner
+from erann_tf.models.metadata import read_metadata
 from erann_tf.models.presets import shipped_model_dir, shipped_models
 from tests.conftest import REPO
 

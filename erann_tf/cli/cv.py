@@ -26,8 +26,9 @@ def run(args):
 
     from erann_tf.atomic import write_json
     from erann_tf.cli.train import config_from_args
+    from erann_tf.data.layouts import read_clips
     from erann_tf.training.evaluation import headline
-    from erann_tf.training.trainer import RunDir, read_clips, train
+    from erann_tf.training.trainer import RunDir, train
 
     config = config_from_args(args, None, args.output)
     settings = config.resolved()

@@ -7,9 +7,9 @@ HELP = "evaluate a trained model (any format) on a dataset"
 
 
 def register(subparsers):
+    from erann_tf.data.layouts import LAYOUTS
     from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.training.trainer import LAYOUTS
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -41,11 +41,11 @@ def register(subparsers):
 
 
 def run(args):
+    from erann_tf.data.layouts import read_clips
     from erann_tf.data.loader import ClipLoader
     from erann_tf.inference import load_runner
     from erann_tf.training.evaluation import evaluate
     from erann_tf.training.recipes import get_recipe
-    from erann_tf.training.trainer import read_clips
 
     recipe = get_recipe(args.recipe)
     runner = load_runner(args.model)

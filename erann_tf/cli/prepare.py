@@ -6,9 +6,9 @@ HELP = "pack a dataset's audio files into TFRecord shards with a manifest"
 
 
 def register(subparsers):
+    from erann_tf.data.layouts import LAYOUTS
     from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.training.trainer import LAYOUTS
 
     parser = subparsers.add_parser("prepare", help=HELP, description=HELP + ".")
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES), help="sets the layout")
@@ -25,8 +25,8 @@ def register(subparsers):
 
 def run(args):
     from erann_tf.data import shards
+    from erann_tf.data.layouts import read_clips
     from erann_tf.training.recipes import get_recipe
-    from erann_tf.training.trainer import read_clips
 
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers} is not allowed; it must be >= 1")

@@ -10,10 +10,11 @@ HELP = "train an ERANN with one of the paper's recipes"
 
 def add_training_arguments(parser):
     """Flags shared by `erann train` and `erann cv`."""
+    from erann_tf.data.layouts import LAYOUTS
     from erann_tf.data.loader import BAD_FILE_POLICIES
     from erann_tf.training.recipes import RECIPES
     from erann_tf.training.schedules import SCHEDULES
-    from erann_tf.training.trainer import LAYOUTS, PRECISIONS, TRANSPORTS
+    from erann_tf.training.trainer import PRECISIONS, TRANSPORTS
 
     parser.add_argument(
         "--recipe", choices=sorted(RECIPES), help="the paper's recipe (sets t_c, LR, loss)"

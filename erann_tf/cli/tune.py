@@ -6,8 +6,8 @@ HELP = "search tm, width and the recipe with KerasTuner under a multiply-add bud
 
 
 def register(subparsers):
+    from erann_tf.data.layouts import LAYOUTS
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.training.trainer import LAYOUTS
     from erann_tf.tuning.search import TUNERS
 
     parser = subparsers.add_parser("tune", help=HELP, description=HELP + ".")

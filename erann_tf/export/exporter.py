@@ -9,10 +9,10 @@ import numpy as np
 
 from erann_tf.atomic import atomic_path
 from erann_tf.data.windows import check_window_seconds
-from erann_tf.export import metadata as meta
 from erann_tf.export import parity
 from erann_tf.export.savedmodel import write_savedmodel
 from erann_tf.export.tflite import FILENAMES, QUANTIZATIONS, check_builtin_only, convert
+from erann_tf.models import metadata as meta
 
 FORMATS = ("savedmodel", "tflite", "all")
 CALIBRATION_CLIPS = 256  # int8 representative data: the first window of each
@@ -120,7 +120,9 @@ def export(config, progress=print):
 
 
 def _metadata(config, source, model):
-    info = meta.find_metadata(source) or meta.for_model(model)
+    from erann_tf.inference.runners import find_model_metadata
+
+    info = find_model_metadata(source) or meta.for_model(model)
     changes = {}
     if config.name:
         changes["name"] = config.name

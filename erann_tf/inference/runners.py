@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 
 from erann_tf.data.audio import first_line
-from erann_tf.export import metadata as meta
+from erann_tf.models import metadata as meta
 
 
 def resolve(spec):
@@ -37,6 +37,19 @@ def resolve(spec):
     if not spec.endswith((".keras", ".tflite")):
         raise ValueError(f"{spec}: not a model; use a .keras, .tflite or SavedModel folder")
     return spec
+
+
+def find_model_metadata(path):
+    """The metadata of the model at `path`: its metadata.json (beside it, or in
+    or above its folder), else the facts of the training run it is in, else None."""
+    found = meta.find_metadata(path)
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    if found is None:
+        from erann_tf.training.run_metadata import is_run_folder, run_metadata
+
+        if is_run_folder(folder):
+            found = run_metadata(folder)
+    return found
 
 
 def _guessed(path):
@@ -76,7 +89,7 @@ class KerasRunner:
             self.model = keras.models.load_model(path, compile=False)
         except Exception as error:  # Keras raises many kinds for a damaged file
             raise ValueError(f"{path}: not a readable Keras model ({first_line(error)})") from None
-        found = meta.find_metadata(path)
+        found = find_model_metadata(path)
         self.warning = None if found else _guessed(path)
         found = found or meta.for_model(self.model)
         classes = self.model.output.shape[-1]
@@ -101,7 +114,7 @@ class SavedModelRunner:
         except Exception as error:  # TensorFlow raises many kinds for a damaged folder
             raise ValueError(f"{path}: not a readable SavedModel ({first_line(error)})") from None
         classes = self.serve.structured_outputs["scores"].shape[-1]
-        found = meta.find_metadata(path)
+        found = find_model_metadata(path)
         self.warning = None if found else _guessed(path)
         found = found or meta.for_file(path, classes)
         self.metadata = meta.check_metadata(found, classes, source=path)
@@ -136,7 +149,7 @@ class TFLiteRunner:
         self.output = self.interpreter.get_output_details()[0]
         window = int(self.input["shape"][1])
         classes = int(self.output["shape"][-1])
-        found = meta.find_metadata(path) or meta.for_file(path, classes)
+        found = find_model_metadata(path) or meta.for_file(path, classes)
         self.warning = None  # the file fixes its window; labels.txt or class_N names
         # The file's input length wins over the metadata's window.
         found = dataclasses.replace(found, window_s=window / found.sample_rate)

@@ -15,8 +15,8 @@ import time
 import keras
 
 from erann_tf.atomic import FolderLock, atomic_path, write_json
-from erann_tf.data import sources
 from erann_tf.data.audio import SAMPLE_RATE
+from erann_tf.data.layouts import LAYOUTS, read_clips
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
@@ -38,7 +38,6 @@ from erann_tf.training.recipes import get_recipe
 from erann_tf.training.schedules import SCHEDULES, OneCycle
 
 PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
-LAYOUTS = ("esc50", "esc10", "ravdess", "fsdd", "audioset", "folders", "manifest")
 TRANSPORTS = ("tfdata", "pydataset")  # tf.data, or keras.utils.PyDataset (no TensorFlow)
 
 
@@ -236,51 +235,6 @@ class RunDir:
     def save_model(self, model, name):
         with atomic_path(os.path.join(self.path, name)) as tmp, unsynchronized(model):
             model.save(tmp)
-
-
-def read_clips(layout, data, progress=True):
-    """The ClipSet of `data` read as `layout` (a recipe's source or generic).
-
-    Example:
-    >>> len(read_clips("esc10", "../shared/data/esc10"))
-    320
-
-    A folder made by `erann prepare` (TFRecord shards) is read as the clips
-    it holds, whatever the layout.
-    """
-    from erann_tf.data import shards
-
-    if shards.is_shard_dir(data):
-        return shards.read_shard_clips(data, progress)
-    if layout == "audioset":
-        return _read_audioset_folder(data)
-    if layout == "manifest":
-        return sources.read_manifest(data)
-    readers = {
-        "esc50": sources.read_esc50,
-        "esc10": sources.read_esc10,
-        "ravdess": sources.read_ravdess,
-        "fsdd": sources.read_fsdd,
-        "folders": sources.read_folders,
-    }
-    return readers[layout](data)
-
-
-def _read_audioset_folder(data):
-    """DIR with class_labels_indices.csv, *_segments.csv and the clips in DIR/audio."""
-    names = (
-        sorted(n for n in os.listdir(data) if n.endswith("segments.csv"))
-        if os.path.isdir(data)
-        else []
-    )
-    if not names:
-        raise sources.SourceError(f"{data}: no *segments.csv files (AudioSet layout)")
-    audio = os.path.join(data, "audio") if os.path.isdir(os.path.join(data, "audio")) else data
-    classes = os.path.join(data, "class_labels_indices.csv")
-    parts = [sources.read_audioset(os.path.join(data, n), audio, classes) for n in names]
-    return dataclasses.replace(
-        parts[0], clips=sum((p.clips for p in parts), ()), missing=sum(p.missing for p in parts)
-    )
 
 
 def build_model(settings, num_classes, init_from=None, seed=0):

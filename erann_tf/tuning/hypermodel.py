@@ -9,6 +9,7 @@ import time
 import keras
 import keras_tuner
 
+from erann_tf.data.layouts import read_clips
 from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
 from erann_tf.training.callbacks import ema_weights
@@ -20,7 +21,6 @@ from erann_tf.training.trainer import (
     build_model,
     compile_trainer,
     load_data,
-    read_clips,
     training_data,
 )
 
