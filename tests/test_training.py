@@ -368,6 +368,7 @@ def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):
     assert (len(loader.clips), len(val_loader.clips)) == (20, 20)
 
 
+@pytest.mark.slow
 def test_one_writer_per_run_folder(fsdd_manifest, tmp_path, capsys):
     """A live writer's lock refuses a second `train`; a dead writer's lock is
     taken over and the temporaries it left are removed."""
@@ -394,6 +395,7 @@ def test_one_writer_per_run_folder(fsdd_manifest, tmp_path, capsys):
     assert "all 2 epochs were trained before; nothing to resume" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_damaged_run_folders_are_one_line(fsdd_manifest, tmp_path):
     run = tmp_path / "run"
     train(_tiny(fsdd_manifest, run, max_clips=16), progress=False)
