@@ -115,17 +115,6 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         values = {"tm": preset.tm, "width": preset.width}
         return values | {name: getattr(self.recipe, name) for name in NAMES[2:]}
 
-    def cheapest_macs(self, fixed=()):
-        """The fewest multiply-adds any configuration of the space (with the
-        `fixed` values) can cost: the cheapest t_m, narrowest width, shortest crop."""
-        fixed = dict(fixed)
-        low = lambda name: fixed.get(name, _lowest(self.space[name]))  # noqa: E731
-        tms = [fixed["tm"]] if "tm" in fixed else _choices(self.space["tm"])
-        classes = len(self._clipset().classes)
-        return min(
-            complexity(tm, low("width"), classes, seconds=low("crop_seconds")).macs for tm in tms
-        )
-
     def narrow_to_budget(self, max_macs, fixed=()):
         """Shrinks the space to what `max_macs` allows, so that few proposals
         are rejected: the t_m choices whose narrowest, shortest configuration
@@ -133,25 +122,23 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         always the largest: on short crops t_m 2 costs least).
         A ValueError when nothing fits."""
         fixed = dict(fixed)
-        cheapest = self.cheapest_macs(fixed)
-        if cheapest > max_macs:
-            raise ValueError(
-                f"--max-macs {max_macs:g}: no configuration of the search fits; the "
-                f"cheapest costs {cheapest:.3e} multiply-adds per crop"
-            )
         classes = len(self._clipset().classes)
         crop = fixed.get("crop_seconds", _lowest(self.space["crop_seconds"]))
         width = fixed.get("width", _lowest(self.space["width"]))
         cost = lambda tm, w: complexity(tm, w, classes, seconds=crop).macs  # noqa: E731
+        tms = [fixed["tm"]] if "tm" in fixed else _choices(self.space["tm"])
+        cheapest = min(tms, key=lambda tm: cost(tm, width))
+        if cost(cheapest, width) > max_macs:
+            raise ValueError(
+                f"--max-macs {max_macs:g}: no configuration of the search fits; the "
+                f"cheapest costs {cost(cheapest, width):.3e} multiply-adds per crop"
+            )
         if "tm" not in fixed and isinstance(self.space["tm"], list):
-            self.space["tm"] = [tm for tm in self.space["tm"] if cost(tm, width) <= max_macs]
-        tm = fixed.get("tm", min(_choices(self.space["tm"]), key=lambda t: cost(t, width)))
+            self.space["tm"] = [tm for tm in tms if cost(tm, width) <= max_macs]
         if "width" not in fixed and isinstance(self.space["width"], tuple):
             low, high = self.space["width"]
-            self.space["width"] = (
-                low,
-                max(w for w in range(low, high + 1) if cost(tm, w) <= max_macs),
-            )
+            fits = [w for w in range(low, high + 1) if cost(cheapest, w) <= max_macs]
+            self.space["width"] = (low, max(fits))
 
     def declare(self, hp):
         """Registers the search space on `hp` and returns the chosen values."""
