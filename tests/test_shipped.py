@@ -2,7 +2,6 @@
 Keras model on real clips of the data it was trained on."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -16,9 +15,6 @@ from erann_tf.models.presets import shipped_model_dir, shipped_models
 from tests.conftest import REPO
 
 DATA = {"esc10": "esc10", "fsdd": "fsdd", "ravdess": "ravdess"}  # recipe -> ../shared/data/...
-# erann-ravdess ships no int8 file: its top-1 agreement is borderline (96.9% of the export's 64
-# clips, 90.6% of this test's 32, bound 95%), see its model card.
-WITHOUT_INT8 = {"erann-ravdess"}
 
 
 def test_the_expected_models_are_shipped():
@@ -41,9 +37,7 @@ def test_every_format_loads_and_agrees(name, shared):
     data = shared / "data" / DATA[info.training["recipe"]]
     windows = clip_windows(data, info.window_samples, info.sample_rate, limit=32)
     reference = model.predict(windows, batch_size=8, verbose=0)
-    variants = ("float16",) if name in WITHOUT_INT8 else ("float16", "int8")
-    assert os.path.isfile(f"{folder}/model_int8.tflite") == (name not in WITHOUT_INT8)
-    for quantize in variants:
+    for quantize in ("float16", "int8"):
         runner = TFLiteRunner(f"{folder}/model_{quantize}.tflite")
         assert runner.metadata.classes == info.classes
         assert list(runner.input["shape"]) == [1, info.window_samples]
