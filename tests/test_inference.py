@@ -81,7 +81,7 @@ def test_window_timestamps_on_a_long_file(tiny_model_dir, fsdd_clips, tmp_path):
 
 def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared, tmp_path):
     expected = _make_bad_files(tmp_path / "bad", shared)
-    expected["short.wav"] = "shorter than one frame"
+    expected["short.wav"] = "too short; at least 691"
     bad = [str(tmp_path / "bad" / name) for name in expected]
     good = [str(p) for p in fsdd_clips[:2]]
     result = subprocess.run(
@@ -182,7 +182,8 @@ def test_a_training_run_folder_is_a_model(tmp_path):
 @pytest.mark.parametrize(
     "change, words",
     [
-        ({"sample_rate": 8000}, "its metadata says 8000 Hz; the model was built for 44100 Hz"),
+        ({"sample_rate": 32000}, "frontend differs from the model's: sample_rate 32000 (the model: 44100)"),
+        ({"frontend": {"n_mels": 64}}, "frontend differs from the model's: n_mels 64 (the model: 128)"),
         ({"classes": [f"c{i}" for i in range(12)]}, "names 12 classes for a model of 10"),
         ({"classes": ["dog"]}, "names 1 classes for a model of 10"),
         ({"window_s": 1e9}, "window_s=1000000000.0 is outside"),

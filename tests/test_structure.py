@@ -8,6 +8,7 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "erann_tf"
 LEVELS = {
     "atomic": 0,
+    "checks": 0,
     "data": 0,
     "layers": 1,
     "models": 2,

@@ -66,7 +66,7 @@ def run(args):
                 f"{info.window_s:g} s only"
             )
         window = int(round(args.crop_seconds * info.sample_rate))
-    loader = ClipLoader(clips, on_bad_file=args.on_bad_file, sample_rate=info.sample_rate)
+    loader = ClipLoader(clips, on_bad_file=args.on_bad_file, frontend=info.frontend)
     loader.scan(progress=not args.json)
     result = evaluate(runner, loader, recipe.multi_label, window, progress=not args.json)
     result.update(

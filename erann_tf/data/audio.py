@@ -8,7 +8,9 @@ import numpy as np
 import soundfile
 import soxr
 
-SAMPLE_RATE = 44100
+from erann_tf.data.frontend_config import FRONTEND
+
+SAMPLE_RATE = FRONTEND.sample_rate  # the rate every reader resamples to by default
 
 
 class AudioError(ValueError):
@@ -66,18 +68,19 @@ def check_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1):
     44100
     """
     total = sum(len(block) for block in _mono_blocks(io.BytesIO(data), name, sample_rate))
-    _check_length(total, name, sample_rate, min_samples)
+    check_length(total, name, sample_rate, min_samples)
     return total
 
 
 def _load(source, path, sample_rate, min_samples, max_seconds, rng):
     blocks = list(_mono_blocks(source, path, sample_rate, max_seconds, rng))
     mono = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
-    _check_length(mono.shape[0], path, sample_rate, min_samples)
+    check_length(mono.shape[0], path, sample_rate, min_samples)
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def _check_length(samples, path, sample_rate, min_samples):
+def check_length(samples, path, sample_rate, min_samples):
+    """An AudioError unless `samples` >= `min_samples` (FrontendConfig.min_samples)."""
     if samples < min_samples:
         raise AudioError(
             f"{path}: {samples} samples at {sample_rate} Hz is too short; "

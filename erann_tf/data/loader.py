@@ -11,10 +11,10 @@ import os
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, decode_audio, load_audio, stream_audio
+from erann_tf.data.audio import AudioError, decode_audio, load_audio, stream_audio
+from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.data.sources import SourceError
 
-MIN_SAMPLES = 691  # the frontend's reflect padding needs n_fft // 2 + 1 samples
 BAD_FILE_POLICIES = ("error", "skip")
 
 
@@ -47,6 +47,8 @@ class ClipLoader:
         on_bad_file: "error" stops at the first bad file, "skip" leaves it out
             and counts it in `bad_files`.
         workers: decoding threads.
+        frontend: the model's FrontendConfig: the rate clips are resampled to
+            and the shortest usable clip.
         bad_files: a BadFiles to record skipped files in (shared between
             loaders, e.g. training and validation, for one report).
 
@@ -65,15 +67,18 @@ class ClipLoader:
         on_bad_file="error",
         workers=None,
         cache_max_seconds=60.0,
-        sample_rate=SAMPLE_RATE,
+        frontend=FRONTEND,
         bad_files=None,
     ):
         if on_bad_file not in BAD_FILE_POLICIES:
             raise ValueError(f"on_bad_file={on_bad_file!r} is not allowed; use 'error' or 'skip'")
         self.clips = clips
         self.targets = clips.targets()  # raises SourceError on an unknown label
-        self.sample_rate = sample_rate
-        self.window_samples = None if window_seconds is None else int(window_seconds * sample_rate)
+        self.frontend = frontend  # its rate and shortest clip: the model's
+        self.sample_rate = frontend.sample_rate
+        self.window_samples = (
+            None if window_seconds is None else int(window_seconds * self.sample_rate)
+        )
         self.cache = cache
         self.cache_max_seconds = cache_max_seconds
         self.on_bad_file = on_bad_file
@@ -127,7 +132,7 @@ class ClipLoader:
 
     def _decode(self, index, max_seconds=None, rng=None):
         clip = self.clips.clips[index]
-        args = (self.sample_rate, MIN_SAMPLES, max_seconds, rng)
+        args = (self.sample_rate, self.frontend.min_samples, max_seconds, rng)
         if clip.data is not None:
             return decode_audio(clip.data, clip.path, *args)
         if not os.path.isfile(clip.path):

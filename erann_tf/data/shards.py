@@ -24,8 +24,9 @@ import zlib
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import SAMPLE_RATE, AudioError, check_audio, decode_audio
-from erann_tf.data.loader import BAD_FILE_POLICIES, MIN_SAMPLES
+from erann_tf.data.audio import AudioError, check_audio, decode_audio
+from erann_tf.data.frontend_config import FRONTEND
+from erann_tf.data.loader import BAD_FILE_POLICIES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
 
 
@@ -205,7 +206,8 @@ def _checked_bytes(clip):
         raise AudioError(f"{clip.path}: no such file (listed in the data source)")
     with open(clip.path, "rb") as handle:
         data = handle.read()
-    check_audio(data, clip.path, SAMPLE_RATE, MIN_SAMPLES)  # the checks training makes
+    rate, shortest = FRONTEND.sample_rate, FRONTEND.min_samples
+    check_audio(data, clip.path, rate, shortest)  # the checks training makes
     return data
 
 
@@ -385,8 +387,8 @@ def training_stream(
     def window(audio, path):
         name = path.decode()
         rng = np.random.default_rng([seed, epoch, zlib.crc32(path)])
-        seconds = window_samples / SAMPLE_RATE
-        wave = decode_audio(audio, name, SAMPLE_RATE, MIN_SAMPLES, seconds, rng)
+        rate = FRONTEND.sample_rate
+        wave = decode_audio(audio, name, rate, FRONTEND.min_samples, window_samples / rate, rng)
         length = min(wave.shape[0], window_samples)
         return np.pad(wave[:window_samples], (0, window_samples - length)), np.int32(length)
 

@@ -20,6 +20,7 @@ import warnings
 import tqdm
 
 from erann_tf.export.savedmodel import write_savedmodel
+from erann_tf.models.erann import FRONTEND_LAYER
 
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 FILENAMES = {
@@ -192,9 +193,10 @@ def _tensor_name(tensor):
 
 
 # Op output names in a converted model look like "erann_tm4_w1_serving_1/logmel_1/Log".
-_FRONTEND = re.compile(r"(^|/)logmel(_\d+)?/")
+_FRONTEND = re.compile(rf"(^|/){FRONTEND_LAYER}(_\d+)?/")
 _FLOAT_IN_INT8 = re.compile(
-    r"(^|/)(logmel|pitch_shift|time_padding|bn0|spec_augment|add_channel|block1_unit\d+)(_\d+)?/"
+    rf"(^|/)({FRONTEND_LAYER}|pitch_shift|time_padding|bn0|spec_augment|add_channel"
+    r"|block1_unit\d+)(_\d+)?/"
 )
 
 

@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from erann_tf.data.audio import AudioError, stream_audio
+from erann_tf.data.audio import AudioError, check_length, stream_audio
 from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
-N_FFT = 1380  # one frame of the frontend: shorter audio is no clip
 
 
 def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5, batch=16):
@@ -22,7 +21,7 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
     window = int(round((window_s or info.window_s) * info.sample_rate))
     hop = int(round(hop_s * info.sample_rate)) if hop_s else default_hop(window)
     try:
-        spans, scores = _score_windows(runner, path, window, hop, info.sample_rate, batch)
+        spans, scores = _score_windows(runner, path, window, hop, info.frontend, batch)
     except AudioError as error:
         return {"file": str(path), "error": str(error)}
     if not np.isfinite(scores).all():  # a damaged model file can do this
@@ -45,19 +44,17 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
     }
 
 
-def _score_windows(runner, path, window, hop, rate, batch):
+def _score_windows(runner, path, window, hop, frontend, batch):
     spans, scores, pending = [], [], []
-    for start, end, samples in sliding_windows(stream_audio(path, rate), window, hop):
+    stream = stream_audio(path, frontend.sample_rate)
+    for start, end, samples in sliding_windows(stream, window, hop):
         spans.append((start, end))
         pending.append(samples)
         if len(pending) == batch:
             scores.append(runner(np.stack(pending)))
             pending = []
-    if spans and spans[-1][1] < N_FFT:
-        raise AudioError(
-            f"{path}: {spans[-1][1]} samples at {rate} Hz is shorter than one frame "
-            f"({N_FFT} samples)"
-        )
+    if spans:  # the shortest-clip rule of the readers and training
+        check_length(spans[-1][1], path, frontend.sample_rate, frontend.min_samples)
     if pending:
         scores.append(runner(np.stack(pending)))
     return spans, np.concatenate(scores)

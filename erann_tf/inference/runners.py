@@ -93,7 +93,7 @@ class KerasRunner:
         self.warning = None if found else _guessed(path)
         found = found or meta.for_model(self.model)
         classes = self.model.output.shape[-1]
-        self.metadata = meta.check_metadata(found, classes, self.model.sample_rate, path)
+        self.metadata = meta.check_metadata(found, classes, self.model.frontend, path)
         self.batch_size = batch_size
 
     def __call__(self, windows):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from erann_tf.layers.checks import check_integer
+from erann_tf.checks import check_integer
 
 NEGATIVE_SLOPE = 0.01
 BN_EPSILON = 1e-5

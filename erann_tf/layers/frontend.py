@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from erann_tf.layers.checks import check_integer
+from erann_tf.data.frontend_config import FRONTEND, FrontendConfig
 
 
 def hz_to_mel(frequencies):
@@ -122,13 +122,9 @@ class LogMelSpectrogram(keras.layers.Layer):
     alone; nothing is padded to a common length. The layer has no weights and
     always computes in float32.
 
-    Args:
-        sample_rate: sample rate of the input waveform in Hz.
-        n_fft: window and FFT length in samples; a multiple of `hop_length`.
-        hop_length: step between frames in samples.
-        n_mels: number of mel bands.
-        fmin, fmax: lowest and highest band edges in Hz.
-        amin: floor applied before the logarithm.
+    Args: the fields of `erann_tf.data.frontend_config.FrontendConfig`, whose
+    defaults (FRONTEND) they take; `LogMelSpectrogram.from_frontend(config)`
+    builds one from a config.
 
     Example:
     >>> import numpy as np
@@ -139,25 +135,25 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def __init__(
         self,
-        sample_rate=44100,
-        n_fft=1380,
-        hop_length=345,
-        n_mels=128,
-        fmin=50.0,
-        fmax=14000.0,
-        amin=1e-10,
+        sample_rate=FRONTEND.sample_rate,
+        n_fft=FRONTEND.n_fft,
+        hop_length=FRONTEND.hop_length,
+        n_mels=FRONTEND.n_mels,
+        fmin=FRONTEND.fmin,
+        fmax=FRONTEND.fmax,
+        amin=FRONTEND.amin,
         **kwargs,
     ):
         kwargs["dtype"] = "float32"  # dB values need float32 even under mixed precision
         super().__init__(**kwargs)
-        _check_frontend_args(sample_rate, n_fft, hop_length, n_mels, fmin, fmax, amin)
+        self.frontend = FrontendConfig(sample_rate, n_fft, hop_length, n_mels, fmin, fmax, amin)
         self.sample_rate = sample_rate
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.n_mels = n_mels
-        self.fmin = float(fmin)
-        self.fmax = float(fmax)
-        self.amin = float(amin)
+        self.fmin = self.frontend.fmin
+        self.fmax = self.frontend.fmax
+        self.amin = self.frontend.amin
         self._window = hann_window(n_fft).astype("float32")
         self._dft = {k: v.astype("float32") for k, v in two_step_dft_constants(n_fft).items()}
         # The filterbank carries a factor of 10^5 that the dB value takes off
@@ -168,19 +164,24 @@ class LogMelSpectrogram(keras.layers.Layer):
         )
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
+    @classmethod
+    def from_frontend(cls, frontend, **kwargs):
+        """The layer for a FrontendConfig; keyword arguments go to the Layer.
+
+        Example:
+        >>> LogMelSpectrogram.from_frontend(FRONTEND).num_frames(441000)
+        1279
+        """
+        return cls(**frontend.to_dict(), **kwargs)
+
     @property
     def min_samples(self):
         """The shortest waveform the reflect padding accepts: n_fft // 2 + 1 samples."""
-        return self.n_fft // 2 + 1
+        return self.frontend.min_samples
 
     def num_frames(self, num_samples):
-        """Frames produced for a waveform of `num_samples` samples.
-
-        Example:
-        >>> LogMelSpectrogram().num_frames(441000)
-        1279
-        """
-        return num_samples // self.hop_length + 1
+        """Frames produced for a waveform of `num_samples` samples."""
+        return self.frontend.num_frames(num_samples)
 
     def call(self, waveform):
         samples = waveform.shape[1]
@@ -230,40 +231,8 @@ class LogMelSpectrogram(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.pop("dtype", None)  # always float32, set in __init__
-        config.update(
-            {
-                "sample_rate": self.sample_rate,
-                "n_fft": self.n_fft,
-                "hop_length": self.hop_length,
-                "n_mels": self.n_mels,
-                "fmin": self.fmin,
-                "fmax": self.fmax,
-                "amin": self.amin,
-            }
-        )
+        config.update(self.frontend.to_dict())
         return config
 
 
 _SCALE = 1e5
-
-
-def _check_frontend_args(sample_rate, n_fft, hop_length, n_mels, fmin, fmax, amin):
-    for name, value in [
-        ("sample_rate", sample_rate),
-        ("n_fft", n_fft),
-        ("hop_length", hop_length),
-        ("n_mels", n_mels),
-    ]:
-        check_integer(name, value)
-    if n_fft % hop_length:
-        raise ValueError(
-            f"n_fft={n_fft} is not allowed with hop_length={hop_length}; "
-            "n_fft must be a whole multiple of hop_length"
-        )
-    if not 0 <= fmin < fmax <= sample_rate / 2:
-        raise ValueError(
-            f"fmin={fmin!r}, fmax={fmax!r} are not allowed; they must satisfy "
-            f"0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2}"
-        )
-    if not amin > 0:
-        raise ValueError(f"amin={amin!r} is not allowed; amin must be > 0")

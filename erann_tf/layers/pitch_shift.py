@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.layers.frontend import hz_to_mel, mel_to_hz
 
 
@@ -18,7 +19,7 @@ class PitchShift(keras.layers.Layer):
 
     Args:
         max_semitones: the largest shift; 0 turns the layer off.
-        sample_rate, n_mels, fmin, fmax: the frontend's mel scale.
+        n_mels, fmin, fmax: the frontend's mel scale (a FrontendConfig's).
         seed: integer seed.
 
     Example:
@@ -28,7 +29,15 @@ class PitchShift(keras.layers.Layer):
     (2, 10, 128)
     """
 
-    def __init__(self, max_semitones=2.0, n_mels=128, fmin=50.0, fmax=14000.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        max_semitones=2.0,
+        n_mels=FRONTEND.n_mels,
+        fmin=FRONTEND.fmin,
+        fmax=FRONTEND.fmax,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not max_semitones >= 0:
             raise ValueError(f"max_semitones={max_semitones!r} is not allowed; it must be >= 0")

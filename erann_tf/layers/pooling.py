@@ -3,9 +3,8 @@
 import keras
 from keras import ops
 
-from erann_tf.layers.checks import check_integer
-
-PAD_VALUE_DB = -100.0  # 10 * log10(1e-10), the frontend's floor
+from erann_tf.checks import check_integer
+from erann_tf.data.frontend_config import FRONTEND
 
 
 @keras.saving.register_keras_serializable(package="erann_tf")
@@ -13,7 +12,8 @@ class TimePadding(keras.layers.Layer):
     """Pads axis 1 at the end to a multiple of `multiple` with `value`.
 
     ERANN pads its log-mel input to a multiple of 16 * t_m frames with the
-    frontend's floor (-100 dB), so that every stride divides the time axis.
+    frontend's floor (FrontendConfig.floor_db, -100 dB), so that every stride
+    divides the time axis.
 
     Example:
     >>> import numpy as np
@@ -21,7 +21,7 @@ class TimePadding(keras.layers.Layer):
     (1, 1280, 128)
     """
 
-    def __init__(self, multiple, value=PAD_VALUE_DB, **kwargs):
+    def __init__(self, multiple, value=FRONTEND.floor_db, **kwargs):
         super().__init__(**kwargs)
         self.multiple = check_integer("multiple", multiple)
         self.value = float(value)

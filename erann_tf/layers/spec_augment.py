@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from erann_tf.layers.checks import check_integer
+from erann_tf.checks import check_integer
 
 
 @keras.saving.register_keras_serializable(package="erann_tf")

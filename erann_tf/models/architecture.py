@@ -6,7 +6,7 @@ Both the Keras builder (`erann.py`) and the analytic complexity count
 
 import dataclasses
 
-from erann_tf.layers.checks import check_integer
+from erann_tf.checks import check_integer
 
 # Time strides of the first units of blocks 2..5 for each t_m (product 16 * t_m).
 TIME_STRIDES = {
@@ -18,7 +18,6 @@ TIME_STRIDES = {
 }
 CHANNEL_MULTIPLIERS = (8, 16, 32, 64, 128)
 UNITS_PER_BLOCK = 4
-N_MELS = 128
 ACTIVATIONS = ("sigmoid", "softmax", None)
 
 

@@ -6,8 +6,9 @@ e.g. for rejecting hyper-parameter configurations before training.
 
 import dataclasses
 
+from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.layers.blocks import KERNELS
-from erann_tf.models.architecture import N_MELS, time_multiple, unit_specs, validate
+from erann_tf.models.architecture import time_multiple, unit_specs, validate
 
 PAPER_EXTRA_REASON = (
     "the authors' implementation carries 2 + 240*W batch-norm weights that its "
@@ -47,7 +48,7 @@ class Complexity:
         return dataclasses.asdict(self) | {"pooled_shape": list(self.pooled_shape)}
 
 
-def clip_frames(seconds, tm, sample_rate=44100, hop_length=345):
+def clip_frames(seconds, tm, frontend=FRONTEND):
     """Frames the backbone sees for a clip: 1 + samples // hop, padded to 16 * tm.
 
     Example:
@@ -56,13 +57,14 @@ def clip_frames(seconds, tm, sample_rate=44100, hop_length=345):
     """
     if not seconds > 0:
         raise ValueError(f"seconds={seconds!r} is not allowed; seconds must be > 0")
-    frames = round(seconds * sample_rate) // hop_length + 1
+    frames = frontend.num_frames(round(seconds * frontend.sample_rate))
     multiple = time_multiple(tm)
     return -(-frames // multiple) * multiple
 
 
-def complexity(tm, width, num_classes=527, seconds=10.0, sample_rate=44100, hop_length=345):
-    """Counts parameters and multiply-adds of ERANN(tm, width, num_classes).
+def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
+    """Counts parameters and multiply-adds of ERANN(tm, width, num_classes)
+    behind `frontend` (a FrontendConfig) for a clip of `seconds`.
 
     Example:
     >>> c = complexity(tm=4, width=5)
@@ -70,9 +72,9 @@ def complexity(tm, width, num_classes=527, seconds=10.0, sample_rate=44100, hop_
     (40.928, (20, 8, 640))
     """
     validate(tm, width, num_classes)
-    time = clip_frames(seconds, tm, sample_rate, hop_length)
-    frames, freq, channels = time, N_MELS, 1
-    trainable = moving = 2 * N_MELS  # bn0: gamma, beta; moving mean, variance
+    time = clip_frames(seconds, tm, frontend)
+    frames, freq, channels = time, frontend.n_mels, 1
+    trainable = moving = 2 * freq  # bn0: gamma, beta; moving mean, variance
     macs = 0
     for unit in unit_specs(tm, width):
         k1_time, k2_time, _ = KERNELS[unit.time_stride]

@@ -1,7 +1,10 @@
 """The ERANN model."""
 
+import dataclasses
+
 import keras
 
+from erann_tf.data.frontend_config import FRONTEND, FrontendConfig
 from erann_tf.layers import (
     ClipPooling,
     LogMelSpectrogram,
@@ -11,7 +14,9 @@ from erann_tf.layers import (
     TimePadding,
 )
 from erann_tf.layers.blocks import BN_EPSILON, NEGATIVE_SLOPE
-from erann_tf.models.architecture import N_MELS, time_multiple, unit_specs, validate
+from erann_tf.models.architecture import time_multiple, unit_specs, validate
+
+FRONTEND_LAYER = "logmel"  # the frontend's layer name (TFLite export keeps its ops in float)
 
 
 @keras.saving.register_keras_serializable(package="erann_tf")
@@ -19,11 +24,11 @@ class ERANN(keras.Model):
     """Efficient Residual Audio Neural Network (Verbitskiy and Vyshegorodtsev).
 
     A functional keras.Model with one output, the class scores. With the
-    frontend its input is a mono waveform (batch, samples) at `sample_rate` of
-    any length of at least n_fft // 2 + 1 samples; without it, log-mel in dB
-    (batch, frames, 128). Time is padded at the end to a multiple of 16 * tm
-    frames with -100 dB. The layer named `embedding` gives the 128 * width
-    clip embedding.
+    frontend its input is a mono waveform (batch, samples) at the frontend's
+    sample rate of any length of at least `frontend.min_samples` samples;
+    without it, log-mel in dB (batch, frames, n_mels). Time is padded at the
+    end to a multiple of 16 * tm frames with the frontend's floor (-100 dB).
+    The layer named `embedding` gives the 128 * width clip embedding.
 
     Args:
         tm: decreasing-temporal-size parameter, one of 1, 2, 4, 8, 16.
@@ -32,8 +37,10 @@ class ERANN(keras.Model):
         activation: "sigmoid" (multi-label tagging), "softmax" (classification)
             or None (logits).
         include_frontend: whether the input is a waveform (True) or log-mel.
-        sample_rate: waveform sample rate for the frontend (the package
-            resamples everything to 44100).
+        frontend: a FrontendConfig (or its dict): sample rate, STFT, mel bands
+            and dB floor; default FRONTEND, which every shipped model uses.
+        sample_rate: shorthand for the frontend's sample rate (models saved
+            before `frontend` existed store only this).
         time_mask, freq_mask: largest SpecAugment masks in frames and mel bins
             (two of each, training only; 0 turns one kind off).
         pitch_shift: largest random pitch shift in semitones, training only
@@ -59,7 +66,8 @@ class ERANN(keras.Model):
         num_classes=527,
         activation="sigmoid",
         include_frontend=True,
-        sample_rate=44100,
+        frontend=None,
+        sample_rate=None,
         time_mask=64,
         freq_mask=16,
         pitch_shift=0.0,
@@ -69,15 +77,20 @@ class ERANN(keras.Model):
         **kwargs,
     ):
         validate(tm, width, num_classes, activation)
+        frontend = FrontendConfig.from_dict(frontend or FRONTEND)
+        if sample_rate is not None:
+            frontend = dataclasses.replace(frontend, sample_rate=sample_rate)
+        n_mels = frontend.n_mels
         if include_frontend:
             inputs = keras.Input((None,), name="waveform")
-            x = LogMelSpectrogram(sample_rate=sample_rate, name="logmel")(inputs)
+            x = LogMelSpectrogram.from_frontend(frontend, name=FRONTEND_LAYER)(inputs)
         else:
-            inputs = keras.Input((None, N_MELS), name="logmel")
+            inputs = keras.Input((None, n_mels), name=FRONTEND_LAYER)
             x = inputs
         if pitch_shift:
-            x = PitchShift(pitch_shift, seed=seed, name="pitch_shift", dtype=dtype)(x)
-        x = TimePadding(time_multiple(tm), name="time_padding", dtype=dtype)(x)
+            mel_scale = {"n_mels": n_mels, "fmin": frontend.fmin, "fmax": frontend.fmax}
+            x = PitchShift(pitch_shift, **mel_scale, seed=seed, name="pitch_shift", dtype=dtype)(x)
+        x = TimePadding(time_multiple(tm), frontend.floor_db, name="time_padding", dtype=dtype)(x)
         x = _batch_norm("bn0", dtype)(x)
         x = SpecAugment(
             time_mask_width=time_mask,
@@ -86,7 +99,7 @@ class ERANN(keras.Model):
             name="spec_augment",
             dtype=dtype,
         )(x)
-        x = keras.layers.Reshape((-1, N_MELS, 1), name="add_channel", dtype=dtype)(x)
+        x = keras.layers.Reshape((-1, n_mels, 1), name="add_channel", dtype=dtype)(x)
         for unit in unit_specs(tm, width):
             x = TimeFrequencyBlock(
                 unit.filters,
@@ -111,12 +124,16 @@ class ERANN(keras.Model):
         self.num_classes = num_classes
         self.activation = activation
         self.include_frontend = include_frontend
-        self.sample_rate = sample_rate
+        self.frontend = frontend
         self.time_mask = time_mask
         self.freq_mask = freq_mask
         self.pitch_shift = pitch_shift
         self.seed = seed
         self._dtype_arg = dtype
+
+    @property
+    def sample_rate(self):
+        return self.frontend.sample_rate
 
     @classmethod
     def from_name(cls, name, **kwargs):
@@ -160,7 +177,7 @@ class ERANN(keras.Model):
             "num_classes": self.num_classes,
             "activation": self.activation,
             "include_frontend": self.include_frontend,
-            "sample_rate": self.sample_rate,
+            "frontend": self.frontend.to_dict(),
             "time_mask": self.time_mask,
             "freq_mask": self.freq_mask,
             "pitch_shift": self.pitch_shift,

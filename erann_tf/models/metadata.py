@@ -10,7 +10,7 @@ import json
 import os
 
 from erann_tf.atomic import atomic_path, write_json
-from erann_tf.data.audio import SAMPLE_RATE
+from erann_tf.data.frontend_config import FRONTEND, FrontendConfig
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 
 DEFAULT_WINDOW_S = 10.0  # when nothing says how long the training clips were
@@ -30,7 +30,7 @@ class Metadata:
     classes: tuple
     tm: int | None = None  # None where only a SavedModel or TFLite file is known
     width: int | None = None
-    sample_rate: int = SAMPLE_RATE
+    frontend: FrontendConfig = FRONTEND  # the model's frontend: rate, STFT, mels
     activation: str = "softmax"
     training: dict = dataclasses.field(default_factory=dict)  # recipe, data, clips, epochs...
     metrics: dict = dataclasses.field(default_factory=dict)
@@ -43,6 +43,10 @@ class Metadata:
         return f"ERANN-{self.window_s:g}x{self.tm}-{self.width}"
 
     @property
+    def sample_rate(self):
+        return self.frontend.sample_rate
+
+    @property
     def window_samples(self):
         return int(round(self.window_s * self.sample_rate))
 
@@ -50,6 +54,7 @@ class Metadata:
         payload = dataclasses.asdict(self)
         payload["classes"] = list(self.classes)
         payload["preset"] = self.preset
+        payload["sample_rate"] = self.sample_rate  # for readers that know no frontend
         return payload
 
     @classmethod
@@ -57,6 +62,7 @@ class Metadata:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in payload.items() if k in fields}
         values["classes"] = tuple(values.get("classes", ()))
+        values["frontend"] = _frontend(payload)
         return cls(**values)
 
 
@@ -68,7 +74,7 @@ def for_model(model, name=None):
         classes=numbered_classes(model.output.shape[-1]),
         tm=model.tm,
         width=model.width,
-        sample_rate=model.sample_rate,
+        frontend=model.frontend,
         activation=model.activation,
     )
 
@@ -87,6 +93,15 @@ def for_file(path, num_classes, window_s=DEFAULT_WINDOW_S):
         classes = named
     name = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
     return Metadata(name, window_s=window_s, classes=classes)
+
+
+def _frontend(payload):
+    # metadata.json before `frontend` existed gives only the sample rate.
+    frontend = FrontendConfig.from_dict(payload.get("frontend") or {})
+    rate = payload.get("sample_rate", frontend.sample_rate)
+    if "frontend" in payload and rate != frontend.sample_rate:
+        raise ValueError(f"sample_rate {rate!r} differs from the frontend's {frontend.sample_rate}")
+    return dataclasses.replace(frontend, sample_rate=rate)
 
 
 def numbered_classes(count):
@@ -115,20 +130,21 @@ def read_metadata(path):
         raise ValueError(f"{path}: not a valid metadata.json ({error})") from None
 
 
-def check_metadata(metadata, num_classes, sample_rate=None, source="the model"):
+def check_metadata(metadata, num_classes, frontend=None, source="the model"):
     """`metadata` unchanged, or a ValueError in one line where it does not fit
-    the model it describes: its class count, the sample rate the model's
-    frontend was built for, a window between MIN_ and MAX_WINDOW_SECONDS."""
+    the model it describes: its class count, the frontend the model was built
+    with, a window between MIN_ and MAX_WINDOW_SECONDS."""
     if len(metadata.classes) != num_classes:
         raise ValueError(
             f"{source}: its metadata names {len(metadata.classes)} classes for a model "
             f"of {num_classes}"
         )
-    if sample_rate is not None and metadata.sample_rate != sample_rate:
-        raise ValueError(
-            f"{source}: its metadata says {metadata.sample_rate} Hz; the model was built "
-            f"for {sample_rate} Hz"
+    if frontend is not None and metadata.frontend != frontend:
+        ours, theirs = metadata.frontend.to_dict(), frontend.to_dict()
+        differ = ", ".join(
+            f"{k} {ours[k]!r} (the model: {theirs[k]!r})" for k in ours if ours[k] != theirs[k]
         )
+        raise ValueError(f"{source}: its metadata's frontend differs from the model's: {differ}")
     window = metadata.window_s
     if not (
         isinstance(window, (int, float)) and MIN_WINDOW_SECONDS <= window <= MAX_WINDOW_SECONDS

@@ -1,4 +1,4 @@
-"""Argument checks shared by the layers and the model: one rule, one message."""
+"""Argument checks shared across the package: one rule, one message."""
 
 
 def check_integer(name, value, low=1):
