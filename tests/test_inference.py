@@ -182,8 +182,14 @@ def test_a_training_run_folder_is_a_model(tmp_path):
 @pytest.mark.parametrize(
     "change, words",
     [
-        ({"sample_rate": 32000}, "frontend differs from the model's: sample_rate 32000 (the model: 44100)"),
-        ({"frontend": {"n_mels": 64}}, "frontend differs from the model's: n_mels 64 (the model: 128)"),
+        (
+            {"sample_rate": 32000},
+            "frontend differs from the model's: sample_rate 32000 (the model: 44100)",
+        ),
+        (
+            {"frontend": {"n_mels": 64}},
+            "frontend differs from the model's: n_mels 64 (the model: 128)",
+        ),
         ({"classes": [f"c{i}" for i in range(12)]}, "names 12 classes for a model of 10"),
         ({"classes": ["dog"]}, "names 1 classes for a model of 10"),
         ({"window_s": 1e9}, "window_s=1000000000.0 is outside"),
@@ -204,3 +210,56 @@ def test_metadata_is_checked_against_its_model(tmp_path, change, words):
     (folder / "metadata.json").write_text(json.dumps(payload))
     with pytest.raises(ValueError, match=re.escape(words)):
         load_runner(str(folder))
+
+
+_LOADED = "import sys; print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))"
+
+
+def _erann(*argv):
+    """`erann ARGV` in a fresh process; (returncode, stdout, stderr, heavy modules loaded)."""
+    code = f"from erann_tf.cli import main; code = main({list(argv)!r}); {_LOADED}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
+    *out, loaded = done.stdout.splitlines() or [""]
+    return done.returncode, "\n".join(out), done.stderr, loaded
+
+
+def test_predict_on_litert_loads_neither_tensorflow_nor_keras_and_prints_no_logs():
+    clip = str(REPO / "examples" / "audio" / "rain.wav")
+    code, lite, stderr, loaded = _erann("predict", clip, "--json", "--top-k", "10")
+    assert code == 0 and stderr == "" and loaded == "[]", stderr
+    code, keras_out, stderr, loaded = _erann(
+        "predict", clip, "--json", "--top-k", "10", "--runtime", "keras"
+    )
+    assert code == 0 and "tensorflow" in loaded
+    assert stderr == "", stderr  # no CUDA probe or CPU feature lines from TensorFlow's C++
+    lite, keras_out = json.loads(lite), json.loads(keras_out)
+    keras_scores = {e["label"]: e["score"] for e in keras_out["top"]}
+    assert lite["top"][0]["label"] == keras_out["top"][0]["label"]
+    assert all(abs(e["score"] - keras_scores[e["label"]]) <= 0.01 for e in lite["top"])
+
+
+def test_help_loads_no_keras():
+    code = f"from erann_tf.cli import build_parser; build_parser(); {_LOADED}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_runtime_picks_the_file_a_model_folder_runs_on(tmp_path):
+    from erann_tf.inference.runners import resolve
+    from erann_tf.models.presets import shipped_model_dir
+
+    folder = shipped_model_dir("erann-esc10")
+    assert resolve("erann-esc10", "auto").endswith("model_float16.tflite")
+    assert resolve("erann-esc10", "litert").endswith("model_float16.tflite")
+    assert resolve("erann-esc10", "keras").endswith("model.keras")
+    assert resolve("erann-esc10").endswith("model.keras")  # evaluate and export: the Keras model
+    with pytest.raises(ValueError, match="LiteRT runs .tflite files; use --runtime keras"):
+        resolve(f"{folder}/model.keras", "litert")
+    with pytest.raises(ValueError, match="runs on LiteRT; use --runtime litert or auto"):
+        resolve(f"{folder}/model_int8.tflite", "keras")
+    shutil.copy(f"{folder}/model.keras", tmp_path / "model.keras")
+    assert resolve(str(tmp_path), "auto").endswith("model.keras")  # no .tflite there
+    with pytest.raises(ValueError, match="runtime='tpu' is not allowed"):
+        resolve(str(tmp_path), "tpu")

@@ -9,6 +9,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "erann_tf"
 LEVELS = {
     "atomic": 0,
     "checks": 0,
+    "quiet": 0,
     "data": 0,
     "layers": 1,
     "models": 2,

@@ -9,6 +9,7 @@ import os
 import sys
 
 from erann_tf.cli import cv, evaluate, export, predict, prepare, summary, train, tune
+from erann_tf.quiet import quiet_stderr
 
 VERBS = (summary, prepare, train, evaluate, cv, tune, export, predict)
 
@@ -20,6 +21,9 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
         verb.register(subparsers)
+    for choice in subparsers.choices.values():  # a verb may run without Keras (predict)
+        if choice.get_default("needs_keras") is None:
+            choice.set_defaults(needs_keras=lambda args: True)
     return parser
 
 
@@ -29,13 +33,12 @@ def main(argv=None):
     Example (shell):
         $ erann summary ERANN-8x4-5 --json
     """
-    _import_keras_quietly()  # first: registering the verbs imports Keras too
-    from erann_tf.training.distribute import WorkerLost
-
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # no Keras yet: --help answers at once
+    if args.needs_keras(args):
+        _import_keras_quietly()
     try:
         return args.run(args) or 0
-    except (ValueError, OSError, WorkerLost) as error:
+    except (ValueError, OSError) as error:  # a lost worker is a ConnectionError
         print(f"erann {args.verb}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -44,15 +47,16 @@ def main(argv=None):
 
 
 def _import_keras_quietly():
-    # TensorFlow prints start-up lines from C++ before its logging is set up, and
-    # no environment variable silences them: mute stderr while Keras loads it.
+    # TensorFlow prints start-up lines from C++ (CUDA probes, CPU features)
+    # before its logging is set up, at import and when it first looks for
+    # devices: mute stderr for both, so that later lines are real errors.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    with quiet_stderr():
+        import keras
+
+        if keras.backend.backend() == "jax":
+            import jax
+
+            jax.devices()
+        if "tensorflow" in sys.modules:  # the JAX backend imports it too (tf.data)
+            sys.modules["tensorflow"].config.list_physical_devices()

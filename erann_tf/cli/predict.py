@@ -9,6 +9,7 @@ DEFAULT_MODEL = "erann-esc10"
 
 def register(subparsers):
     from erann_tf.inference.predict import REDUCTIONS
+    from erann_tf.inference.runners import RUNTIMES
 
     parser = subparsers.add_parser("predict", help=HELP, description=HELP + ".")
     parser.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg, MP3; any rate)")
@@ -24,8 +25,33 @@ def register(subparsers):
     parser.add_argument(
         "--reduce", choices=REDUCTIONS, default="mean", help="clip score over windows"
     )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="litert: a .tflite file, or a model folder's model_float16.tflite, on LiteRT alone "
+        "(no TensorFlow or Keras is loaded); keras: the .keras model; auto (default): LiteRT "
+        "where there is a .tflite and no --window, else Keras",
+    )
     parser.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, needs_keras=needs_keras)
+
+
+def runtime_of(args):
+    """The runtime `args` ask for: auto picks Keras when --window changes the
+    window, since a TFLite file's input length is fixed."""
+    if args.runtime == "auto" and args.window is not None:
+        return "keras"
+    return args.runtime
+
+
+def needs_keras(args):
+    from erann_tf.inference.runners import resolve
+
+    try:
+        return not resolve(args.model, runtime_of(args)).endswith(".tflite")
+    except (ValueError, OSError):
+        return False  # run() reports it, in one line, without loading Keras
 
 
 def run(args):
@@ -37,7 +63,7 @@ def run(args):
     for name in ("window", "hop"):
         if getattr(args, name) is not None:
             check_window_seconds(getattr(args, name), f"--{name}")
-    runner = load_runner(args.model)
+    runner = load_runner(args.model, runtime_of(args))
     if runner.warning:
         print(f"erann predict: warning: {runner.warning}", file=sys.stderr)
     if runner.format == "tflite" and args.window is not None:

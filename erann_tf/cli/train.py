@@ -12,9 +12,8 @@ def add_training_arguments(parser):
     """Flags shared by `erann train` and `erann cv`."""
     from erann_tf.data.layouts import LAYOUTS
     from erann_tf.data.loader import BAD_FILE_POLICIES
+    from erann_tf.training.options import PRECISIONS, SCHEDULES, TRANSPORTS
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.training.schedules import SCHEDULES
-    from erann_tf.training.trainer import PRECISIONS, TRANSPORTS
 
     parser.add_argument(
         "--recipe", choices=sorted(RECIPES), help="the paper's recipe (sets t_c, LR, loss)"
@@ -82,7 +81,7 @@ def config_from_args(args, fold, output):
 
 
 def register(subparsers):
-    from erann_tf.training.distribute import STRATEGIES
+    from erann_tf.training.options import STRATEGIES
 
     parser = subparsers.add_parser("train", help=HELP, description=HELP + ".")
     add_training_arguments(parser)

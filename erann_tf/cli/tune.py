@@ -8,7 +8,7 @@ HELP = "search tm, width and the recipe with KerasTuner under a multiply-add bud
 def register(subparsers):
     from erann_tf.data.layouts import LAYOUTS
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.tuning.search import TUNERS
+    from erann_tf.tuning.options import TUNERS
 
     parser = subparsers.add_parser("tune", help=HELP, description=HELP + ".")
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))

@@ -1,12 +1,19 @@
 """Export: SavedModel and TFLite files with their metadata, and parity checks."""
 
-from erann_tf.export.savedmodel import write_savedmodel
-from erann_tf.export.tflite import FILENAMES, QUANTIZATIONS, check_builtin_only, convert
+import importlib
 
-__all__ = [
-    "FILENAMES",
-    "QUANTIZATIONS",
-    "check_builtin_only",
-    "convert",
-    "write_savedmodel",
-]
+_WHERE = {
+    "FILENAMES": "tflite",
+    "QUANTIZATIONS": "options",
+    "check_builtin_only": "tflite",
+    "convert": "tflite",
+    "write_savedmodel": "savedmodel",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    # Lazy: `erann export --help` reads the options without TensorFlow.
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"erann_tf.export.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'erann_tf.export' has no attribute {name!r}")

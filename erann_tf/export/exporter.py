@@ -10,11 +10,11 @@ import numpy as np
 from erann_tf.atomic import atomic_path
 from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import parity
+from erann_tf.export.options import FORMATS, QUANTIZATIONS
 from erann_tf.export.savedmodel import write_savedmodel
-from erann_tf.export.tflite import FILENAMES, QUANTIZATIONS, check_builtin_only, convert
+from erann_tf.export.tflite import FILENAMES, check_builtin_only, convert
 from erann_tf.models import metadata as meta
 
-FORMATS = ("savedmodel", "tflite", "all")
 CALIBRATION_CLIPS = 256  # int8 representative data: the first window of each
 
 

@@ -19,10 +19,11 @@ import warnings
 
 import tqdm
 
+from erann_tf.export.options import QUANTIZATIONS
 from erann_tf.export.savedmodel import write_savedmodel
 from erann_tf.models.erann import FRONTEND_LAYER
+from erann_tf.quiet import quiet_stderr
 
-QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 FILENAMES = {
     "none": "model.tflite",
     "float16": "model_float16.tflite",
@@ -232,14 +233,16 @@ def check_builtin_only(content):
 def _interpreter(content):
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_content=content)
-    interpreter.allocate_tensors()
+    with quiet_stderr():  # LiteRT announces its XNNPACK delegate from C++
+        interpreter = Interpreter(model_content=content)
+        interpreter.allocate_tensors()
     return interpreter
 
 
 def _quiet(function):
     # The converter and the quantisation debugger print their settings on
-    # stdout, and the debugger warns that it uses tf.lite.Interpreter.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    # stdout and from C++ on stderr ("fully_quantize: 0, ..."), and the
+    # debugger warns that it uses tf.lite.Interpreter. Failures still raise.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), quiet_stderr():
         warnings.simplefilter("ignore", UserWarning)
         return function()

@@ -12,25 +12,49 @@ import numpy as np
 
 from erann_tf.data.audio import first_line
 from erann_tf.models import metadata as meta
+from erann_tf.models.presets import shipped_model_dir, shipped_models
+from erann_tf.quiet import quiet_stderr
+
+RUNTIMES = ("auto", "litert", "keras")
+LITERT_FILE = "model_float16.tflite"  # what a model folder runs on LiteRT
 
 
-def resolve(spec):
+def resolve(spec, runtime=None):
     """The model file or folder that `spec` names: a shipped model's name, a
     model folder (its model.keras), a training run's folder (its final.keras),
-    a .keras file, a SavedModel folder or a .tflite file."""
-    from erann_tf.models.presets import shipped_model_dir, shipped_models
+    a .keras file, a SavedModel folder or a .tflite file.
 
+    `runtime` "litert" takes a model folder's model_float16.tflite instead,
+    and "auto" does where there is one; "keras" refuses a .tflite file and
+    "litert" anything else. None takes files as they are (a folder: Keras).
+    """
+    if runtime is not None and runtime not in RUNTIMES:
+        raise ValueError(f"runtime={runtime!r} is not allowed; use {', '.join(RUNTIMES)}")
     if spec in shipped_models():
         spec = shipped_model_dir(spec)
-    if os.path.isdir(spec):
-        if os.path.isfile(os.path.join(spec, "saved_model.pb")):
-            return spec
-        for name in ("model.keras", "final.keras"):  # a model folder, or a training run's
-            if os.path.isfile(os.path.join(spec, name)):
-                return os.path.join(spec, name)
-        raise ValueError(
-            f"{spec}: a folder without model.keras, final.keras (a training run) or saved_model.pb"
-        )
+    path = _model_in(spec, runtime) if os.path.isdir(spec) else _model_file(spec)
+    if runtime == "litert" and not path.endswith(".tflite"):
+        raise ValueError(f"{path}: LiteRT runs .tflite files; use --runtime keras for this model")
+    if runtime == "keras" and path.endswith(".tflite"):
+        raise ValueError(f"{path}: a .tflite file runs on LiteRT; use --runtime litert or auto")
+    return path
+
+
+def _model_in(folder, runtime):
+    if os.path.isfile(os.path.join(folder, "saved_model.pb")):
+        return folder
+    lite = os.path.join(folder, LITERT_FILE)
+    if runtime in ("auto", "litert") and os.path.isfile(lite):
+        return lite
+    for name in ("model.keras", "final.keras"):  # a model folder, or a training run's
+        if os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise ValueError(
+        f"{folder}: a folder without model.keras, final.keras (a training run) or saved_model.pb"
+    )
+
+
+def _model_file(spec):
     if not os.path.isfile(spec):
         names = ", ".join(shipped_models()) or "none yet"
         raise FileNotFoundError(f"{spec}: no such model file or folder (shipped models: {names})")
@@ -60,9 +84,10 @@ def _guessed(path):
     )
 
 
-def load_runner(spec):
-    """A runner for the model `spec` names (see `resolve`)."""
-    path = resolve(spec)
+def load_runner(spec, runtime=None):
+    """A runner for the model `spec` names (see `resolve`): LiteRT for a
+    .tflite file (no TensorFlow or Keras is imported), else Keras or TF."""
+    path = resolve(spec, runtime)
     if path.endswith(".tflite"):
         return TFLiteRunner(path)
     if os.path.isdir(path):
@@ -78,7 +103,7 @@ class KerasRunner:
     def __init__(self, path, batch_size=8):
         import keras
 
-        import erann_tf.models  # noqa: F401  (registers the layers for loading)
+        import erann_tf.models.erann  # noqa: F401  (registers the model and layers for loading)
 
         self.path = path
         if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
@@ -141,10 +166,11 @@ class TFLiteRunner:
 
         self.path = path
         try:
-            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+            with quiet_stderr():  # LiteRT announces its XNNPACK delegate from C++
+                self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+                self.interpreter.allocate_tensors()
         except ValueError as error:
             raise ValueError(f"{path}: not a TFLite model ({first_line(error)})") from None
-        self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         window = int(self.input["shape"][1])

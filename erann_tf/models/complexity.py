@@ -7,7 +7,6 @@ e.g. for rejecting hyper-parameter configurations before training.
 import dataclasses
 
 from erann_tf.data.frontend_config import FRONTEND
-from erann_tf.layers.blocks import KERNELS
 from erann_tf.models.architecture import time_multiple, unit_specs, validate
 
 PAPER_EXTRA_REASON = (
@@ -71,6 +70,8 @@ def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
     >>> round(c.macs / 1e9, 3), c.pooled_shape
     (40.928, (20, 8, 640))
     """
+    from erann_tf.layers.blocks import KERNELS  # here: the package loads without Keras
+
     validate(tm, width, num_classes)
     time = clip_frames(seconds, tm, frontend)
     frames, freq, channels = time, frontend.n_mels, 1

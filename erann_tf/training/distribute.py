@@ -20,10 +20,10 @@ import os
 
 import keras
 
-STRATEGIES = ("none", "mirrored", "multiworker")
+from erann_tf.training.options import STRATEGIES
 
 
-class WorkerLost(RuntimeError):
+class WorkerLost(ConnectionError):
     """A multi-worker run lost a peer; the message says how to resume."""
 
 

@@ -5,8 +5,6 @@ import math
 import keras
 from keras import ops
 
-SCHEDULES = ("constant", "one_cycle")
-
 
 @keras.saving.register_keras_serializable(package="erann_tf")
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):

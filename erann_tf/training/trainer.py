@@ -27,18 +27,15 @@ from erann_tf.training.augmented import AugmentedTrainer
 from erann_tf.training.callbacks import EpochEnd, ema_weights
 from erann_tf.training.checkpoint import load_state
 from erann_tf.training.distribute import (
-    STRATEGIES,
     close_distribution,
     open_distribution,
     synchronize_batchnorm,
     unsynchronized,
 )
 from erann_tf.training.optimizers import EMAAdam
+from erann_tf.training.options import PRECISIONS, SCHEDULES, STRATEGIES, TRANSPORTS
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.schedules import SCHEDULES, OneCycle
-
-PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
-TRANSPORTS = ("tfdata", "pydataset")  # tf.data, or keras.utils.PyDataset (no TensorFlow)
+from erann_tf.training.schedules import OneCycle
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,8 +13,8 @@ from erann_tf.data.layouts import read_clips
 from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
 from erann_tf.training.callbacks import ema_weights
+from erann_tf.training.options import SCHEDULES
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.schedules import SCHEDULES
 from erann_tf.training.trainer import (
     Settings,
     TrainConfig,

@@ -11,10 +11,9 @@ import keras_tuner
 
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.models import complexity
-from erann_tf.training.schedules import SCHEDULES
+from erann_tf.training.options import SCHEDULES
 from erann_tf.tuning.hypermodel import NAMES, OBJECTIVE, ERANNHyperModel
-
-TUNERS = ("random", "hyperband", "bayesian")
+from erann_tf.tuning.options import TUNERS
 
 
 @dataclasses.dataclass(frozen=True)

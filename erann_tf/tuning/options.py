@@ -1,0 +1,3 @@
+"""The tuners `erann tune` offers, importable without KerasTuner (for `--help`)."""
+
+TUNERS = ("random", "hyperband", "bayesian")
