@@ -288,7 +288,7 @@ def test_jax_training_needs_no_tensorflow(shared, tmp_path):
 
 def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
     from erann_tf import ERANN
-    from erann_tf.training.trainer import build_model
+    from erann_tf.training.setup import build_model
 
     source = ERANN(tm=4, width=1, num_classes=10, activation="softmax")
     rng = np.random.default_rng(0)

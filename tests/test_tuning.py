@@ -9,7 +9,7 @@ import pytest
 from erann_tf.models import complexity
 from erann_tf.training import RECIPES
 from erann_tf.training.schedules import OneCycle
-from erann_tf.training.trainer import compile_trainer
+from erann_tf.training.setup import compile_trainer
 from erann_tf.tuning import ERANNHyperModel, TuneConfig, tune
 
 

@@ -14,6 +14,7 @@ import tqdm
 from erann_tf.data.audio import AudioError, decode_audio, load_audio, stream_audio
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.data.sources import SourceError
+from erann_tf.data.windows import training_window
 
 BAD_FILE_POLICIES = ("error", "skip")
 
@@ -156,10 +157,7 @@ class ClipLoader:
         audio = self._audio.get(index)
         if audio is None:
             audio = self._decode(index, max_seconds=size / self.sample_rate, rng=rng)
-        if audio.shape[0] > size:
-            start = int(rng.integers(0, audio.shape[0] - size + 1))
-            return audio[start : start + size], size
-        return np.pad(audio, (0, size - audio.shape[0])), audio.shape[0]
+        return training_window(audio, size, rng)
 
     def epoch_order(self, seed, epoch, balanced=False):
         """Clip indices of one epoch: a permutation (or a PANNs-style

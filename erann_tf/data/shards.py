@@ -28,6 +28,7 @@ from erann_tf.data.audio import AudioError, check_audio, decode_audio
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.data.loader import BAD_FILE_POLICIES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
+from erann_tf.data.windows import training_window
 
 
 class _LazyModule:
@@ -389,8 +390,8 @@ def training_stream(
         rng = np.random.default_rng([seed, epoch, zlib.crc32(path)])
         rate = FRONTEND.sample_rate
         wave = decode_audio(audio, name, rate, FRONTEND.min_samples, window_samples / rate, rng)
-        length = min(wave.shape[0], window_samples)
-        return np.pad(wave[:window_samples], (0, window_samples - length)), np.int32(length)
+        wave, length = training_window(wave, window_samples, rng)  # as ClipLoader.window
+        return wave, np.int32(length)
 
     def decode(record):
         wave, length = tf.numpy_function(

@@ -25,6 +25,22 @@ def check_window_seconds(value, name):
     return value
 
 
+def training_window(audio, size, rng):
+    """(`size` samples of `audio`, how many are real): a random window of a
+    longer clip (its start drawn from the numpy Generator `rng`), or the clip
+    zero-padded at the end. Both transports cut training windows with it.
+
+    Example:
+    >>> wave, length = training_window(np.ones(3, "float32"), 5, np.random.default_rng(0))
+    >>> wave.tolist(), length
+    ([1.0, 1.0, 1.0, 0.0, 0.0], 3)
+    """
+    if audio.shape[0] > size:
+        start = int(rng.integers(0, audio.shape[0] - size + 1))
+        return audio[start : start + size], size
+    return np.pad(audio, (0, size - audio.shape[0])), audio.shape[0]
+
+
 def default_hop(window):
     """Half a window: the hop of the scoring protocol (predict, evaluate, cv).
 

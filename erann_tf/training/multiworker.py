@@ -10,7 +10,6 @@ dies makes the others fail within the collective timeout; restarting every
 worker with --resume continues from the last checkpoint.
 """
 
-import os
 import time
 
 import keras
@@ -20,17 +19,14 @@ from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.shards import Shards, read_shard_clips, training_stream
 from erann_tf.data.sources import SourceError
-from erann_tf.training.callbacks import EpochEnd
-from erann_tf.training.checkpoint import load_state
-from erann_tf.training.distribute import WorkerLost, synchronize_batchnorm
+from erann_tf.training.distribute import WorkerLost
+from erann_tf.training.setup import finish, start
 
 
 def run_multiworker(run, config, settings, distribution, resume, progress):
     """Trains on TFRecord shards under distribution.strategy (a
     MultiWorkerMirroredStrategy); returns the run's metrics on every worker."""
     import tensorflow as tf
-
-    from erann_tf.training.trainer import build_model, compile_trainer, finish
 
     started = time.time()
     lost_peer = (
@@ -46,26 +42,12 @@ def run_multiworker(run, config, settings, distribution, resume, progress):
     steps = _steps_per_epoch(shards, config.fold, distribution.workers, global_batch)
     if config.max_clips:  # a quick run: fewer steps, each worker still reads its own shards
         steps = min(steps, max(1, config.max_clips // global_batch))
-    classes = len(shards.classes)
-    with distribution.scope():
-        model = build_model(settings, classes, config.init_from, config.seed)
-        trainer = compile_trainer(model, settings, steps, config.seed)
-    synchronize_batchnorm(model)
     chief = distribution.is_chief
-    if chief and not resume:
-        run.create(config)
-    first_epoch, history = 0, []
-    if resume and os.path.isfile(run.checkpoint):
-        first_epoch = load_state(run.checkpoint, trainer)
-        history = run.history()[:first_epoch]
     val_loader = _validation(config, progress) if chief else None
-    plain = build_model(settings, classes, seed=config.seed) if val_loader else None
-    epoch_end = EpochEnd(
-        run, model, val_loader, settings.recipe.multi_label, BadFiles(), history,
-        settings.crop_samples, plain,
-    )  # fmt: skip
-    epoch_end.set_model(trainer)
-    epoch_end.set_params({"epochs": settings.epochs})  # as fit would: the last epoch checkpoints
+    setup = dict(classes=len(shards.classes), steps=steps, val_loader=val_loader)
+    setup["bad_files"] = BadFiles()  # the shards were checked when they were written
+    begun = start(run, config, settings, distribution, resume, setup, started, write=chief)
+    trainer, epoch_end, first_epoch = begun.trainer, begun.epoch_end, begun.first_epoch
     step = _distributed_step(trainer, distribution.strategy)
     window = int(max(settings.recipe.window_seconds, settings.crop_seconds) * SAMPLE_RATE)
     epoch = first_epoch
@@ -102,9 +84,7 @@ def run_multiworker(run, config, settings, distribution, resume, progress):
         "missing_clips": shards.manifest["missing"],
         "bad_files": shards.manifest["bad_files"],
     }
-    return finish(
-        run, config, settings, trainer, model, data, val_loader, epoch_end, started, write=chief
-    )
+    return finish(run, config, settings, begun, data, val_loader, started, write=chief)
 
 
 def _open_shards(config):

@@ -20,22 +20,17 @@ from erann_tf.data.layouts import LAYOUTS, read_clips
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
-from erann_tf.models import ERANN, parse_preset
+from erann_tf.models import parse_preset
 from erann_tf.models.architecture import validate
-from erann_tf.training import evaluation
-from erann_tf.training.augmented import AugmentedTrainer
-from erann_tf.training.callbacks import EpochEnd, ema_weights
-from erann_tf.training.checkpoint import load_state
 from erann_tf.training.distribute import (
     close_distribution,
     open_distribution,
-    synchronize_batchnorm,
     unsynchronized,
 )
-from erann_tf.training.optimizers import EMAAdam
+from erann_tf.training.multiworker import run_multiworker
 from erann_tf.training.options import PRECISIONS, SCHEDULES, STRATEGIES, TRANSPORTS
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.schedules import OneCycle
+from erann_tf.training.setup import finish, start
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,35 +229,6 @@ class RunDir:
             model.save(tmp)
 
 
-def build_model(settings, num_classes, init_from=None, seed=0):
-    """A fresh ERANN for the recipe, or `init_from` with a new head when its
-    classes differ (fine-tuning: nothing is frozen)."""
-    recipe = settings.recipe
-    model = ERANN(
-        tm=settings.tm,
-        width=settings.width,
-        num_classes=num_classes,
-        activation=recipe.activation,
-        time_mask=settings.time_mask,
-        freq_mask=settings.freq_mask,
-        pitch_shift=recipe.pitch_shift,
-        seed=seed,
-    )
-    if init_from is None:
-        return model
-    source = keras.models.load_model(init_from)
-    if (source.tm, source.width) != (settings.tm, settings.width):
-        raise ValueError(
-            f"{init_from}: tm={source.tm}, width={source.width} differ from the run's "
-            f"tm={settings.tm}, width={settings.width}; give --tm/--width to match"
-        )
-    head = {"fc2", "scores"} if source.num_classes != num_classes else {"scores"}
-    for layer in model.layers:
-        if layer.name not in head and layer.weights:
-            layer.set_weights(source.get_layer(layer.name).get_weights())
-    return model
-
-
 def train(config, resume=False, progress=True):
     """Runs one training run; returns its metrics dict. With `resume`, only
     `config.output` counts: the run there goes on (`resume_run`).
@@ -304,8 +270,6 @@ def _train(run, config, settings, resume, progress):
         if not resume and distribution.is_chief:
             run.check_free()
         if config.distribute == "multiworker":
-            from erann_tf.training.multiworker import run_multiworker
-
             return run_multiworker(run, config, settings, distribution, resume, progress)
         return _run(run, config, settings, distribution, resume, progress)
     finally:
@@ -321,36 +285,21 @@ def _run(run, config, settings, distribution, resume, progress):
 
         tf.config.experimental.enable_op_determinism()
     loader, val_loader = load_data(config, settings, progress)
-    classes = len(loader.class_names)
     batch = settings.batch_size * distribution.replicas  # the global batch
     steps = steps_per_epoch(loader, batch)
-    with distribution.scope():
-        model = build_model(settings, classes, config.init_from, config.seed)
-        trainer = compile_trainer(model, settings, steps, config.seed)
-    plain = None
-    if distribution.strategy is not None:
-        synchronize_batchnorm(model)
-        plain = build_model(settings, classes, seed=config.seed)
-    if not resume:
-        run.create(config)  # only now: a run that cannot start leaves nothing behind
-    history, first_epoch = [], 0
-    if resume and os.path.isfile(run.checkpoint):
-        first_epoch = load_state(run.checkpoint, trainer)
-        history = run.history()[:first_epoch]
-    multi_label = settings.recipe.multi_label
-    deadline = started + 60 * config.max_minutes if config.max_minutes else None
-    epoch_end = EpochEnd(
-        run, model, val_loader, multi_label, loader.bad_files, history, settings.crop_samples,
-        plain, config.checkpoint_every, deadline,
-    )  # fmt: skip
-    callbacks = [epoch_end]
+    setup = dict(classes=len(loader.class_names), steps=steps, val_loader=val_loader)
+    setup["bad_files"] = loader.bad_files
+    begun = start(run, config, settings, distribution, resume, setup, started)
+    callbacks = [begun.epoch_end]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
-    if first_epoch < settings.epochs:
-        trainer.fit(
-            training_data(config.transport, loader, settings, batch, config.seed, first_epoch),
+    if begun.first_epoch < settings.epochs:
+        begun.trainer.fit(
+            training_data(
+                config.transport, loader, settings, batch, config.seed, begun.first_epoch
+            ),
             epochs=settings.epochs,
-            initial_epoch=first_epoch,
+            initial_epoch=begun.first_epoch,
             steps_per_epoch=steps,
             callbacks=callbacks,
             verbose=1 if progress else 0,
@@ -364,7 +313,7 @@ def _run(run, config, settings, distribution, resume, progress):
         "missing_clips": loader.clips.missing,
         "bad_files": [reason for _, reason in loader.bad_files.entries],
     }
-    return finish(run, config, settings, trainer, model, data, val_loader, epoch_end, started)
+    return finish(run, config, settings, begun, data, val_loader, started)
 
 
 def load_data(config, settings, progress=True):
@@ -386,33 +335,6 @@ def load_data(config, settings, progress=True):
     return loader, val_loader.scan(progress)
 
 
-def compile_trainer(model, settings, steps, seed):
-    """The AugmentedTrainer with Adam (EMA of the weights), the recipe's loss,
-    schedule and metric, its optimizer variables created."""
-    recipe = settings.recipe
-    learning_rate = settings.learning_rate
-    if settings.schedule == "one_cycle":
-        learning_rate = OneCycle(learning_rate, total_steps=steps * settings.epochs)
-    optimizer = EMAAdam(learning_rate, ema_momentum=recipe.ema_decay)
-    trainer = AugmentedTrainer(model, settings.crop_samples, settings.mixup_alpha, seed=seed)
-    if recipe.multi_label:
-        loss, metrics = (
-            keras.losses.BinaryCrossentropy(),
-            [keras.metrics.AUC(name="auc", multi_label=True)],
-        )
-    else:
-        loss, metrics = (
-            keras.losses.CategoricalCrossentropy(),
-            [keras.metrics.CategoricalAccuracy(name="accuracy")],
-        )
-    # TensorFlow: no XLA, its oneDNN CPU kernels are faster. JAX:
-    # jit, or Keras runs the step op by op (measured 1.3 s a step on an H200).
-    jit = keras.backend.backend() != "tensorflow"
-    trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit)
-    trainer.optimizer.build(trainer.trainable_variables)
-    return trainer
-
-
 def training_data(transport, loader, settings, batch, seed, first_epoch):
     """Batches of `batch` clips from epoch `first_epoch` on: tf.data or the TF-free PyDataset."""
     balanced = settings.balanced
@@ -421,38 +343,3 @@ def training_data(transport, loader, settings, batch, seed, first_epoch):
 
         return ClipPyDataset(loader, batch, seed, first_epoch, balanced)
     return training_dataset(loader, batch, seed, first_epoch, settings.epochs, balanced)
-
-
-def finish(run, config, settings, trainer, model, data, val_loader, epoch_end, started, write=True):
-    """The run's metrics (`data`: train_clips, classes, missing_clips,
-    bad_files); with `write`, also final.keras (EMA weights), the evaluation
-    plot and metrics.json. Distributed workers other than the chief do not write."""
-    # The last epoch's evaluation already used these EMA weights; a resumed run
-    # that had nothing left to train evaluates here.
-    final = epoch_end.result
-    with ema_weights(trainer.optimizer, model):
-        if write:
-            run.save_model(model, "final.keras")
-        if val_loader is not None and final is None:
-            final = epoch_end.evaluate()
-    result = {
-        "recipe": settings.recipe.name,
-        "tm": settings.tm,
-        "width": settings.width,
-        "fold": config.fold,
-        "validation_clips": len(val_loader) if val_loader else 0,
-        **data,
-        "epochs": len(epoch_end.history),  # fewer than planned after a time limit
-        "planned_epochs": settings.epochs,
-        "seconds": round(time.time() - started, 1),
-        "history": epoch_end.history,
-        "validation": final,
-        "backend": keras.backend.backend(),
-        "compute_dtype": model.get_layer("fc1").compute_dtype,  # the precision it trained in
-        "distribute": config.distribute,
-    }
-    if write:
-        if final is not None:
-            evaluation.plot(final, data["classes"], os.path.join(run.path, "evaluation.png"))
-        write_json(os.path.join(run.path, "metrics.json"), result)
-    return result

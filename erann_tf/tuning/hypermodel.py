@@ -15,14 +15,8 @@ from erann_tf.training import evaluation
 from erann_tf.training.callbacks import ema_weights
 from erann_tf.training.options import SCHEDULES
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.trainer import (
-    Settings,
-    TrainConfig,
-    build_model,
-    compile_trainer,
-    load_data,
-    training_data,
-)
+from erann_tf.training.setup import build_model, compile_trainer
+from erann_tf.training.trainer import Settings, TrainConfig, load_data, training_data
 
 OBJECTIVE = keras_tuner.Objective("val_score", direction="max")
 NAMES = (
