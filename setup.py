@@ -31,6 +31,8 @@ setup(
         # benchmarks/pipeline.py measures a librosa.load loop as its baseline;
         # benchmarks/latency.py times the same backbone in PyTorch (CPU build).
         "bench": ["librosa==0.11.0", "torch==2.13.0"],
+        # TFLite Model Metadata (its schema classes) and the MediaPipe Tasks tests.
+        "mediapipe": ["mediapipe==1.2.3"],
     },
     entry_points={"console_scripts": ["erann=erann_tf.cli:main"]},
 )

@@ -28,3 +28,21 @@ def quiet_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def import_keras_quietly():
+    """Imports Keras (and its backend) with TensorFlow's and JAX's start-up
+    lines muted: those printed at import and when TensorFlow first looks for
+    devices (the CUDA probe), so that later lines on stderr are real errors."""
+    if "keras" in sys.modules:
+        return  # too late to mute, or done already
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_stderr():
+        import keras
+
+        if keras.backend.backend() == "jax":
+            import jax
+
+            jax.devices()
+        if "tensorflow" in sys.modules:  # the JAX backend imports it too (tf.data)
+            sys.modules["tensorflow"].config.list_physical_devices()

@@ -11,6 +11,7 @@ Run: python examples/tflite_inference.py MODEL.tflite AUDIO [--labels labels.txt
 """
 
 import argparse
+import os
 import pathlib
 import sys
 
@@ -44,6 +45,20 @@ def windows(audio, window, hop):
         yield start, start + window, audio[start : start + window]
 
 
+class quiet_stderr:
+    """File descriptor 2 points at /dev/null inside the block."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def __exit__(self, *exc):
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
@@ -52,8 +67,9 @@ def main(argv=None):
     parser.add_argument("--hop", type=float, help="seconds (default: half a window)")
     args = parser.parse_args(argv)
 
-    interpreter = Interpreter(model_path=args.model)
-    interpreter.allocate_tensors()
+    with quiet_stderr():  # LiteRT's C++ announces its XNNPACK delegate on stderr
+        interpreter = Interpreter(model_path=args.model)
+        interpreter.allocate_tensors()
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     window = int(inp["shape"][1])
     hop = int(args.hop * SAMPLE_RATE) if args.hop else window // 2

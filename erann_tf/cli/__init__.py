@@ -5,11 +5,10 @@ only dispatches and turns expected errors into one line on stderr.
 """
 
 import argparse
-import os
 import sys
 
 from erann_tf.cli import cv, evaluate, export, predict, prepare, summary, train, tune
-from erann_tf.quiet import quiet_stderr
+from erann_tf.quiet import import_keras_quietly
 
 VERBS = (summary, prepare, train, evaluate, cv, tune, export, predict)
 
@@ -35,7 +34,7 @@ def main(argv=None):
     """
     args = build_parser().parse_args(argv)  # no Keras yet: --help answers at once
     if args.needs_keras(args):
-        _import_keras_quietly()
+        import_keras_quietly()
     try:
         return args.run(args) or 0
     except (ValueError, OSError) as error:  # a lost worker is a ConnectionError
@@ -44,19 +43,3 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"erann {args.verb}: interrupted", file=sys.stderr)
         return 130
-
-
-def _import_keras_quietly():
-    # TensorFlow prints start-up lines from C++ (CUDA probes, CPU features)
-    # before its logging is set up, at import and when it first looks for
-    # devices: mute stderr for both, so that later lines are real errors.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with quiet_stderr():
-        import keras
-
-        if keras.backend.backend() == "jax":
-            import jax
-
-            jax.devices()
-        if "tensorflow" in sys.modules:  # the JAX backend imports it too (tf.data)
-            sys.modules["tensorflow"].config.list_physical_devices()

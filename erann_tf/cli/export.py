@@ -26,6 +26,12 @@ def register(subparsers):
     )
     parser.add_argument("--name", help="model name recorded in metadata.json")
     parser.add_argument("--cv-summary", help="an `erann cv` cv.json to record in metadata.json")
+    parser.add_argument(
+        "--embedder",
+        action="store_true",
+        help="with TFLite: also model_embedder_float16.tflite, whose output is the embedding "
+        "(MediaPipe's AudioEmbedder)",
+    )
     parser.add_argument("--force", action="store_true", help="write into an existing folder")
     parser.set_defaults(run=run)
 
@@ -44,6 +50,7 @@ def run(args):
         parity_data=args.parity_data,
         name=args.name,
         cv_summary=args.cv_summary,
+        embedder=args.embedder,
         force=args.force,
     )
     results = export(config)

@@ -12,7 +12,8 @@ from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import parity
 from erann_tf.export.options import FORMATS, QUANTIZATIONS
 from erann_tf.export.savedmodel import write_savedmodel
-from erann_tf.export.tflite import FILENAMES, check_builtin_only, convert
+from erann_tf.export.tflite import EMBEDDER_FILENAME, FILENAMES, check_builtin_only, convert
+from erann_tf.export.tflite_metadata import metadata_available, with_metadata
 from erann_tf.models import metadata as meta
 
 CALIBRATION_CLIPS = 256  # int8 representative data: the first window of each
@@ -36,6 +37,7 @@ class ExportConfig:
     parity_data: str | None = None  # real clips for the parity check (default: the examples)
     name: str | None = None
     cv_summary: str | None = None  # an `erann cv` cv.json to record in the metadata
+    embedder: bool = False  # also a float16 TFLite embedder (output: the `embedding` layer)
     force: bool = False
 
     @property
@@ -111,12 +113,30 @@ def export(config, progress=print):
             )
             calibration = [clip[None] for clip in calibration]
         content = convert(model, window, quantize, calibration)
-        check_builtin_only(content)
-        path = os.path.join(config.output, FILENAMES[quantize])
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            handle.write(content)
+        path = _write_tflite(config, FILENAMES[quantize], content, info, window, progress)
         results.append(parity.compare(quantize, reference, TFLiteRunner(path)(windows)))
+    if config.tflite and config.embedder:
+        progress(f"writing {EMBEDDER_FILENAME}")
+        content = convert(model, window, "float16", output="embedding")
+        _write_tflite(config, EMBEDDER_FILENAME, content, info, window, progress, embedder=True)
     return results
+
+
+def _write_tflite(config, name, content, info, window, progress, embedder=False):
+    """Checks `content`, adds TFLite Model Metadata (MediaPipe needs it) and
+    writes it atomically as config.output/name."""
+    check_builtin_only(content)
+    if metadata_available():
+        info = dataclasses.replace(info, window_s=window / info.sample_rate)
+        content = with_metadata(content, info, embedder=embedder)
+    else:
+        progress(
+            f"{name}: no TFLite metadata (MediaPipe needs it): pip install 'erann_tf[mediapipe]'"
+        )
+    path = os.path.join(config.output, name)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(content)
+    return path
 
 
 def _metadata(config, source, model):

@@ -30,9 +30,10 @@ FILENAMES = {
     "dynamic": "model_dynamic.tflite",
     "int8": "model_int8.tflite",
 }
+EMBEDDER_FILENAME = "model_embedder_float16.tflite"
 
 
-def convert(model, window_samples, quantize="none", calibration=None):
+def convert(model, window_samples, quantize="none", calibration=None, output="scores"):
     """The TFLite flatbuffer (bytes) of `model` for waveforms [1, window_samples].
 
     Args:
@@ -43,6 +44,7 @@ def convert(model, window_samples, quantize="none", calibration=None):
             activations after the frontend; float input and output).
         calibration: for "int8", a sequence of float32 waveforms [1, N] drawn
             from real clips (representative data).
+        output: "scores", or "embedding" for an embedder (the `embedding` layer).
     """
     import tensorflow as tf
 
@@ -52,8 +54,8 @@ def convert(model, window_samples, quantize="none", calibration=None):
         raise ValueError("int8 quantization needs calibration clips (representative data)")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "saved_model")
-        # Scores only: TFLite orders outputs by name, and output 0 must be the scores.
-        write_savedmodel(model, path, window_samples, outputs=("scores",))
+        # One output: TFLite orders outputs by name, and output 0 must be this one.
+        write_savedmodel(model, path, window_samples, outputs=(output,))
         if quantize == "none":
             return _float_model(path)
         if quantize == "int8":

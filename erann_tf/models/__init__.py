@@ -21,6 +21,9 @@ __all__ = [
 
 def __getattr__(name):
     if name == "ERANN":
+        from erann_tf.quiet import import_keras_quietly
+
+        import_keras_quietly()  # TensorFlow's C++ start-up lines are no news to a user
         from erann_tf.models.erann import ERANN
 
         return ERANN

@@ -70,7 +70,10 @@ def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
     >>> round(c.macs / 1e9, 3), c.pooled_shape
     (40.928, (20, 8, 640))
     """
-    from erann_tf.layers.blocks import KERNELS  # here: the package loads without Keras
+    from erann_tf.quiet import import_keras_quietly
+
+    import_keras_quietly()  # the layers import Keras; the package itself loads without it
+    from erann_tf.layers.blocks import KERNELS
 
     validate(tm, width, num_classes)
     time = clip_frames(seconds, tm, frontend)
