@@ -25,7 +25,8 @@ setup(
         "matplotlib==3.11.2",
     ],
     extras_require={
-        "dev": ["pytest==9.2.0", "ruff==0.17.6"],
+        # selenium drives Debian's chromium for the browser page's test (tests/test_web.py).
+        "dev": ["pytest==9.2.0", "ruff==0.17.6", "selenium==4.38.0"],
         # keras-tuner imports six on the JAX backend.
         "jax": ["jax[cpu]==0.10.2", "six==1.17.0"],
         # benchmarks/pipeline.py measures a librosa.load loop as its baseline;
