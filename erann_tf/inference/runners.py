@@ -13,7 +13,7 @@ import numpy as np
 from erann_tf.data.audio import first_line
 from erann_tf.models import metadata as meta
 from erann_tf.models.presets import shipped_model_dir, shipped_models
-from erann_tf.quiet import quiet_stderr
+from erann_tf.quiet import import_keras_quietly, quiet_stderr
 
 RUNTIMES = ("auto", "litert", "keras")
 LITERT_FILE = "model_float16.tflite"  # what a model folder runs on LiteRT
@@ -101,6 +101,7 @@ class KerasRunner:
     format = "keras"
 
     def __init__(self, path, batch_size=8):
+        import_keras_quietly()
         import keras
 
         import erann_tf.models.erann  # noqa: F401  (registers the model and layers for loading)
@@ -131,6 +132,7 @@ class SavedModelRunner:
     format = "savedmodel"
 
     def __init__(self, path, batch_size=8):
+        import_keras_quietly()
         import tensorflow as tf
 
         self.path = path
