@@ -15,6 +15,7 @@ from erann_tf.export.tflite_metadata import read_metadata
 from erann_tf.inference.runners import TFLiteRunner
 from erann_tf.models.metadata import read_metadata as read_model_metadata
 from erann_tf.models.presets import shipped_model_dir, shipped_models
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.tf_only  # MediaPipe and TFLite do not depend on the Keras backend
 
@@ -60,15 +61,20 @@ def _scores(result):
 
 
 @pytest.mark.parametrize("name", shipped_models())
-def test_shipped_tflite_files_carry_mediapipe_metadata(name):
+def test_shipped_tflite_files_carry_mediapipe_metadata_and_run_there(name):
     folder = shipped_model_dir(name)
     info = read_model_metadata(f"{folder}/metadata.json")
+    wave = load_audio(REPO / "examples" / "audio" / "rain.wav")
     for variant in ("float16", "int8"):
-        with open(f"{folder}/model_{variant}.tflite", "rb") as handle:
+        path = f"{folder}/model_{variant}.tflite"
+        with open(path, "rb") as handle:
             found, files = read_metadata(handle.read())
         assert found["name"] == name and found["license"] and found["author"] and found["version"]
         assert (found["sample_rate"], found["channels"]) == (info.sample_rate, 1)
         assert found["output"] == "scores" and found["labels"] == files == ["labels.txt"]
+        runner = TFLiteRunner(path)  # MediaPipe runs the same file: the same scores
+        ours = runner(_chunks(wave, int(runner.input["shape"][1])))
+        assert np.abs(_classify(path, wave, info.sample_rate) - ours).max() <= 1e-5
 
 
 @pytest.mark.parametrize("name", shipped_models())
