@@ -13,13 +13,12 @@ warm-up, the model already loaded.
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
+from latency import median_ms  # benchmarks/latency.py, beside this script
 
 from erann_tf.data.audio import load_audio
-from erann_tf.data.windows import default_hop, window_bounds
+from erann_tf.data.windows import default_hop, sliding_windows
 from erann_tf.inference.runners import load_runner
 from erann_tf.models.presets import shipped_model_dir, shipped_models
 
@@ -28,20 +27,9 @@ RATE = 44100
 CLIP = "../shared/data/esc10/001 - Dog bark/1-100032-A.ogg"
 
 
-def median_ms(function, repeats):
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
-
-
 def package_windows(runner, clip):
     window = runner.metadata.window_samples
-    bounds = window_bounds(len(clip), window, default_hop(window))
-    return np.stack([np.pad(clip[s:e], (0, window - (e - s))) for s, e in bounds])
+    return np.stack([w for _, _, w in sliding_windows(iter([clip]), window, default_hop(window))])
 
 
 def mediapipe_classifier(path):
@@ -71,13 +59,13 @@ def main():
                             ("TFLite int8 (LiteRT)", "model_int8.tflite")]:  # fmt: skip
             runner = load_runner(os.path.join(folder, file))
             windows = package_windows(runner, clip)
-            ms = median_ms(lambda: runner(windows), args.repeats)  # noqa: B023
+            ms = median_ms(lambda: runner(windows), args.repeats, warmup=1)  # noqa: B023
             size = os.path.getsize(os.path.join(folder, file)) / 1e6
             print(f"| {name} | {label} | {len(windows)} | {ms:.0f} | {size:.1f} |")
         path = os.path.join(folder, "model_float16.tflite")
         classifier, classify = mediapipe_classifier(path)
         count = len(classify(clip))
-        ms = median_ms(lambda: classify(clip), args.repeats)  # noqa: B023
+        ms = median_ms(lambda: classify(clip), args.repeats, warmup=1)  # noqa: B023
         classifier.close()
         size = os.path.getsize(path) / 1e6
         print(f"| {name} | MediaPipe AudioClassifier, float16 | {count} | {ms:.0f} | {size:.1f} |")

@@ -10,6 +10,7 @@ LEVELS = {
     "atomic": 0,
     "checks": 0,
     "quiet": 0,
+    "lazy": 0,
     "data": 0,
     "layers": 1,
     "models": 2,

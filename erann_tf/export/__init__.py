@@ -1,6 +1,6 @@
 """Export: SavedModel and TFLite files with their metadata, and parity checks."""
 
-import importlib
+from erann_tf.lazy import lazy_attributes
 
 _WHERE = {
     "FILENAMES": "tflite",
@@ -12,8 +12,5 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name):
-    # Lazy: `erann export --help` reads the options without TensorFlow.
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"erann_tf.export.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'erann_tf.export' has no attribute {name!r}")
+# Lazy: `erann export --help` reads the options without TensorFlow.
+__getattr__ = lazy_attributes(__name__, _WHERE)

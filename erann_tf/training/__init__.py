@@ -1,6 +1,6 @@
 """Training: the paper's recipes, the trainer and its callbacks, evaluation."""
 
-import importlib
+from erann_tf.lazy import lazy_attributes
 
 _WHERE = {
     "RECIPES": "recipes",
@@ -13,8 +13,5 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name):
-    # Lazy: the recipes and options load without Keras (for `erann --help`).
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"erann_tf.training.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'erann_tf.training' has no attribute {name!r}")
+# Lazy: the recipes and options load without Keras (for `erann --help`).
+__getattr__ = lazy_attributes(__name__, _WHERE)

@@ -1,13 +1,10 @@
 """Hyper-parameter search with KerasTuner: accuracy against multiply-adds."""
 
-import importlib
+from erann_tf.lazy import lazy_attributes
 
 _WHERE = {"ERANNHyperModel": "hypermodel", "TuneConfig": "search", "tune": "search"}
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name):
-    # Lazy: `erann tune --help` reads the options without KerasTuner.
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"erann_tf.tuning.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'erann_tf.tuning' has no attribute {name!r}")
+# Lazy: `erann tune --help` reads the options without KerasTuner.
+__getattr__ = lazy_attributes(__name__, _WHERE)
