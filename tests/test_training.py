@@ -35,10 +35,36 @@ def test_recipes_carry_the_papers_settings():
     assert RECIPES["ravdess"].pitch_shift == 2.0 and RECIPES["esc50"].pitch_shift == 0.0
     assert all(
         r.batch_size == 32 and r.ema_decay == 0.999 and r.mixup_alpha == 1.0
-        for r in RECIPES.values()
+        for name, r in RECIPES.items()
+        if name != "esc10-cpu"
     )
     with pytest.raises(AttributeError):
         audioset.crop_seconds = 4.0  # frozen
+
+
+@pytest.mark.tf_only  # the recipe's values, not the backend, are under test
+def test_cpu_recipe_trains_on_esc10(shared, tmp_path):
+    """esc10-cpu reads ESC-10 and trains with its own settings, not the paper's."""
+    recipe = RECIPES["esc10-cpu"]
+    assert (recipe.source, recipe.model) == ("esc10", "ERANN-4x4-1")
+    settings = TrainConfig(recipe="esc10-cpu", data="x", output="y").resolved()
+    assert (settings.tm, settings.width, settings.crop_seconds) == (4, 1, 3.3)
+    assert (settings.learning_rate, settings.schedule) == (3.9e-4, "one_cycle")
+    assert (settings.mixup_alpha, settings.time_mask, settings.freq_mask) == (0.54, 0, 1)
+    config = TrainConfig(
+        recipe="esc10-cpu",
+        data=str(shared / "data" / "esc10"),
+        output=str(tmp_path / "run"),
+        fold="1",
+        epochs=1,
+        batch_size=8,
+        max_clips=16,
+    )
+    result = train(config, progress=False)
+    assert np.isfinite(result["history"][0]["loss"]) and result["validation"]["clips"] == 16
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["recipe"] == "esc10-cpu" and (metrics["tm"], metrics["width"]) == (4, 1)
+    assert "crackling_fire" in metrics["classes"] and len(metrics["classes"]) == 10
 
 
 def test_config_overrides_and_bad_values(fsdd_manifest):

@@ -1,11 +1,11 @@
-"""`erann train`: train an ERANN with one of the paper's recipes."""
+"""`erann train`: train an ERANN with one of the package's recipes."""
 
 import argparse
 import json
 import os
 import time
 
-HELP = "train an ERANN with one of the paper's recipes"
+HELP = "train an ERANN with one of the paper's recipes (or esc10-cpu, for a CPU)"
 
 
 def add_training_arguments(parser):
@@ -16,7 +16,9 @@ def add_training_arguments(parser):
     from erann_tf.training.recipes import RECIPES
 
     parser.add_argument(
-        "--recipe", choices=sorted(RECIPES), help="the paper's recipe (sets t_c, LR, loss)"
+        "--recipe",
+        choices=sorted(RECIPES),
+        help="the paper's recipe, or esc10-cpu for a CPU (sets t_c, LR, loss)",
     )
     parser.add_argument("--data", help="dataset folder (or a CSV manifest with --layout manifest)")
     parser.add_argument(
