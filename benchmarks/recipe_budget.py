@@ -5,7 +5,9 @@ val_score per epoch, config.json: recipe and model) and prints, per run, the
 validation score (EMA weights) reached within each time budget: the last
 epoch that finished inside it, and the mean of the last three epochs there
 (one epoch's score is noisy). With --png, the scores against minutes as a plot.
-Runs compared this way should share the machine and the fold.
+Minutes are training time: history.json's epoch seconds leave out the validation
+after each epoch and the decoding before the first. Runs compared this way
+should share the machine, the fold and the validation clips.
 
     python benchmarks/recipe_budget.py runs/esc10-cpu-fold1 runs/esc10-fold1 \
         --minutes 15,30,45 --png recipe_budget.png
@@ -51,7 +53,7 @@ def plot(runs, path):
     figure, axes = pyplot.subplots(figsize=(7, 4))
     for label, minutes, scores in runs:
         axes.plot(minutes, scores, marker=".", label=label)
-    axes.set_xlabel("training minutes (this machine)")
+    axes.set_xlabel("training minutes (this machine, validation not counted)")
     axes.set_ylabel("validation accuracy (EMA weights)")
     axes.set_ylim(0, 1)
     axes.grid(alpha=0.3)
