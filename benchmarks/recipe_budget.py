@@ -14,24 +14,22 @@ should share the machine, the fold and the validation clips.
 """
 
 import argparse
-import json
-import os
 
 import numpy as np
 
+from erann_tf.atomic import atomic_path
 from erann_tf.training.recipes import get_recipe
+from erann_tf.training.trainer import RunDir
 
 
 def load_run(folder):
     """(label, cumulative minutes per epoch, validation score per epoch)."""
-    with open(os.path.join(folder, "config.json"), encoding="utf-8") as file:
-        config = json.load(file)
-    with open(os.path.join(folder, "history.json"), encoding="utf-8") as file:
-        history = [entry for entry in json.load(file) if "val_score" in entry]
+    run = RunDir(folder)
+    config = run.load_config()
+    history = [entry for entry in run.history() if "val_score" in entry]
     if not history:
         raise SystemExit(f"{folder}: history.json has no validation scores; train with --fold")
-    model = config.get("model") or get_recipe(config["recipe"]).model
-    label = f"{config['recipe']} {model}"
+    label = f"{config.recipe} {config.model or get_recipe(config.recipe).model}"
     minutes = np.cumsum([entry["seconds"] for entry in history]) / 60
     return label, minutes, np.array([entry["val_score"] for entry in history])
 
@@ -59,7 +57,9 @@ def plot(runs, path):
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=90)
+    pyplot.close(figure)
 
 
 def main():
