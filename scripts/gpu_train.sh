@@ -12,6 +12,8 @@
 # sampling, first fold). FOLDS="a b" limits the cross-validation to those folds;
 # PAPER_MODEL "-" skips the paper run. OUT receives the run folders without weights
 # (RECIPE-runs.tgz) and the final model in 15 MiB parts (RECIPE-final.keras.part-*).
+# With BN_CHECK=N, benchmarks/bn_recalibration.py then scores each fold's last
+# checkpoint with and without batch norm re-estimated on N batches (RECIPE-bn.txt).
 set -uo pipefail
 recipe=$1 data=$2 model=$3 paper=$4 minutes=$5 out=$6
 shift 6
@@ -58,3 +60,15 @@ tar czf "$out/$recipe-runs.tgz" -C "$runs" --exclude='*.keras' --exclude='*.npz'
     $(cd "$runs" && ls -d "$recipe"-*/)
 split -b 15M "$runs/$recipe-final/final.keras" "$out/$recipe-final.keras.part-"
 ls -la "$out"
+
+if [ -n "${BN_CHECK:-}" ]; then
+    pids=()
+    for fold in $folds; do
+        python3 benchmarks/bn_recalibration.py "$runs/$recipe-cv/fold-$fold" --batches "$BN_CHECK" \
+            >"$runs/bn-$fold.log" 2>&1 &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || echo "process $pid exited $?"; done
+    for fold in $folds; do grep "^|" "$runs/bn-$fold.log" || tail -n 5 "$runs/bn-$fold.log"; done \
+        | tee "$out/$recipe-bn.txt"
+fi

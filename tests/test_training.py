@@ -377,6 +377,11 @@ def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
         ({"tm": 3}, "tm=3 is not allowed; tm must be one of 1, 2, 4, 8, 16"),
         ({"width": 0}, "width=0 is not allowed"),
         ({"max_minutes": 0.0}, "--max-minutes 0.0 is not allowed"),
+        ({"recalibrate_bn": -1}, "--recalibrate-bn -1 is not allowed; it must be an integer >= 0"),
+        (
+            {"recalibrate_bn": 4, "distribute": "mirrored"},
+            "--recalibrate-bn works with --distribute none only",
+        ),
     ],
 )
 def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):

@@ -59,6 +59,14 @@ def add_training_arguments(parser):
         type=float,
         help="stop cleanly after the epoch that passes this time; --resume continues",
     )
+    parser.add_argument(
+        "--recalibrate-bn",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="re-estimate batch-norm statistics for the EMA weights on this many batches of "
+        "clean training crops before each validation and the saved models (default 0: off)",
+    )
     parser.add_argument("--transport", choices=TRANSPORTS, default="tfdata")
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")

@@ -1,6 +1,7 @@
 """Callbacks of a training run: evaluation with EMA weights, the per-epoch
 checkpoint, the best model, and the bad-file report."""
 
+import contextlib
 import time
 
 import keras
@@ -12,7 +13,8 @@ from erann_tf.training.checkpoint import save_state
 
 class EpochEnd(keras.callbacks.Callback):
     """At the end of every epoch: evaluate `model` on `val_loader` with the
-    optimizer's EMA weights swapped in (if there is a validation fold), save
+    optimizer's EMA weights swapped in (if there is a validation fold; with
+    `recalibration`, batch-norm statistics re-estimated for them), save
     the best model, append to `history`, report skipped files, and write the
     full training state atomically (every `checkpoint_every` epochs and at the
     last one). Past `deadline` (a time.time() value) training stops cleanly.
@@ -34,6 +36,7 @@ class EpochEnd(keras.callbacks.Callback):
         plain=None,
         checkpoint_every=1,
         deadline=None,
+        recalibration=None,
     ):
         super().__init__()
         self.run = run
@@ -46,6 +49,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.window = window  # samples: validation clips are scored over windows of the crop
         self.checkpoint_every = checkpoint_every
         self.deadline = deadline  # time.time() after which training stops at an epoch's end
+        self.recalibration = recalibration  # a BatchNormRecalibration for the EMA weights, or None
         self.result = None  # the latest evaluation, with EMA weights
         self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
         self._started = time.time()
@@ -57,13 +61,14 @@ class EpochEnd(keras.callbacks.Callback):
         entry = {"epoch": epoch + 1, "seconds": round(time.time() - self._started, 2)}
         entry.update({k: float(v) for k, v in (logs or {}).items()})
         if self.val_loader is not None:
-            with ema_weights(self.model.optimizer, self.erann):
+            with self.averaged():
                 self.result = self.evaluate()
                 entry["val_score"] = evaluation.headline(self.result)
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]
                     self.run.save_model(self.erann, "best.keras")
-            self._say(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} (EMA weights)")
+            weights = "EMA weights" + (", batch norm re-estimated" if self.recalibration else "")
+            self._say(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} ({weights})")
         if len(self.bad_files):
             self._say(self.bad_files.report())
         self.history.append(entry)
@@ -81,6 +86,15 @@ class EpochEnd(keras.callbacks.Callback):
         # Keras finishes its progress bar's line after this callback: start a new one.
         verbose = (self.params or {}).get("verbose")
         print(("\n" if verbose else "") + line)
+
+    def averaged(self):
+        """Context: the model holds the EMA weights (and batch-norm statistics
+        re-estimated for them, with a recalibration)."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(ema_weights(self.model.optimizer, self.erann))
+        if self.recalibration is not None:
+            stack.enter_context(self.recalibration.applied(self.erann))
+        return stack
 
     def evaluate(self):
         """Evaluates the model's current weights on the validation clips; on

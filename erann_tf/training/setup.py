@@ -13,7 +13,7 @@ from erann_tf.atomic import write_json
 from erann_tf.models import ERANN
 from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
-from erann_tf.training.callbacks import EpochEnd, ema_weights
+from erann_tf.training.callbacks import EpochEnd
 from erann_tf.training.checkpoint import load_state
 from erann_tf.training.distribute import synchronize_batchnorm
 from erann_tf.training.optimizers import EMAAdam
@@ -36,7 +36,8 @@ def start(run, config, settings, distribution, resume, data, started, write=True
     over replicas), the run folder created (`write`, a new run) or its
     checkpoint loaded (`resume`), and the EpochEnd callback, whose time limit
     counts from `started`. `data`: classes, steps (per epoch), val_loader (or
-    None) and bad_files of the loop's data."""
+    None), bad_files and, optionally, recalibration (a BatchNormRecalibration)
+    of the loop's data."""
     with distribution.scope():
         model = build_model(settings, data["classes"], config.init_from, config.seed)
         trainer = compile_trainer(model, settings, data["steps"], config.seed)
@@ -55,6 +56,7 @@ def start(run, config, settings, distribution, resume, data, started, write=True
     epoch_end = EpochEnd(
         run, model, data["val_loader"], settings.recipe.multi_label, data["bad_files"], history,
         settings.crop_samples, plain, config.checkpoint_every, deadline,
+        data.get("recalibration"),
     )  # fmt: skip
     epoch_end.set_model(trainer)
     epoch_end.set_params({"epochs": settings.epochs})  # as fit does: the last epoch checkpoints
@@ -120,13 +122,14 @@ def compile_trainer(model, settings, steps, seed):
 def finish(run, config, settings, begun, data, val_loader, started, write=True):
     """The run's metrics (`data`: train_clips, classes, missing_clips,
     bad_files) after the loop that `begun` (from `start`) drove; with `write`,
-    also final.keras (EMA weights), the evaluation plot and metrics.json.
+    also final.keras (EMA weights, batch-norm statistics re-estimated for them
+    with a recalibration), the evaluation plot and metrics.json.
     Distributed workers other than the chief do not write."""
     model, epoch_end = begun.model, begun.epoch_end
     # The last epoch's evaluation already used these EMA weights; a resumed run
     # that had nothing left to train evaluates here.
     final = epoch_end.result
-    with ema_weights(begun.trainer.optimizer, model):
+    with epoch_end.averaged():
         if write:
             run.save_model(model, "final.keras")
         if val_loader is not None and final is None:

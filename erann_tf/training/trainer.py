@@ -22,6 +22,7 @@ from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 from erann_tf.models import parse_preset
 from erann_tf.models.architecture import validate
+from erann_tf.training.batchnorm import BatchNormRecalibration
 from erann_tf.training.distribute import (
     close_distribution,
     open_distribution,
@@ -71,6 +72,7 @@ class TrainConfig:
     balanced: bool | None = None  # class-balanced sampling (default: the recipe's)
     checkpoint_every: int = 1  # epochs between checkpoints (and always the last)
     max_minutes: float | None = None  # stop after the epoch that passes this; --resume goes on
+    recalibrate_bn: int = 0  # batches to re-estimate batch norm for the EMA weights (0: off)
 
     def resolved(self):
         """The effective settings: this config over its recipe (a Settings)."""
@@ -95,6 +97,8 @@ class TrainConfig:
             )
         if self.max_minutes is not None and self.distribute == "multiworker":
             raise ValueError("--max-minutes works with --distribute none or mirrored only")
+        if self.recalibrate_bn and self.distribute != "none":
+            raise ValueError("--recalibrate-bn works with --distribute none only")
         if self.model and (self.tm or self.width):
             raise ValueError("give either --model or --tm/--width, not both")
         preset = parse_preset(self.model or recipe.model)
@@ -131,6 +135,7 @@ def _check_numbers(config, settings):
         ("epochs", settings.epochs, "an integer >= 1", integer(1)),
         ("batch_size", settings.batch_size, "an integer >= 1", integer(1)),
         ("checkpoint_every", config.checkpoint_every, "an integer >= 1", integer(1)),
+        ("recalibrate_bn", config.recalibrate_bn, "an integer >= 0 (0 turns it off)", integer(0)),
         ("max_clips", config.max_clips, "an integer >= 1", optional(integer(1))),
         ("max_minutes", config.max_minutes, "a number > 0", optional(positive)),
         ("learning_rate", settings.learning_rate, "a number > 0", positive),
@@ -289,6 +294,10 @@ def _run(run, config, settings, distribution, resume, progress):
     steps = steps_per_epoch(loader, batch)
     setup = dict(classes=len(loader.class_names), steps=steps, val_loader=val_loader)
     setup["bad_files"] = loader.bad_files
+    if config.recalibrate_bn:
+        setup["recalibration"] = BatchNormRecalibration(
+            loader, settings.crop_samples, config.recalibrate_bn, settings.batch_size, config.seed
+        )
     begun = start(run, config, settings, distribution, resume, setup, started)
     callbacks = [begun.epoch_end]
     if keras.backend.backend() == "tensorflow":

@@ -1,0 +1,97 @@
+"""Batch-norm statistics for the EMA weights.
+
+A run is evaluated and saved with the optimizer's moving average of the
+weights (decay 0.999: about the last thousand steps), but batch norm's moving
+statistics follow the raw weights of the last hundred steps or so, on mixed
+and masked batches. `BatchNormRecalibration` re-estimates the statistics for
+the weights in place, on clean crops of the training clips (as SWA's
+update_bn does), and puts the old ones back afterwards.
+"""
+
+import contextlib
+
+import keras
+import numpy as np
+
+from erann_tf.data.augment import random_crop
+
+
+class BatchNormRecalibration:
+    """Re-estimates every BatchNormalization's moving mean and variance of a
+    model from `batches` batches of `batch_size` random `crop_samples` crops
+    of the training clips, with augmentation off (SpecAugment, pitch shift).
+    The crops are the same at every call: a pure function of `seed`.
+
+    Example:
+    >>> from erann_tf import ERANN
+    >>> from erann_tf.data.loader import ClipLoader
+    >>> from erann_tf.data.sources import read_esc10
+    >>> clips = read_esc10("../shared/data/esc10")
+    >>> loader = ClipLoader(clips._with(clips.clips[:4]), window_seconds=1.0).scan(False)
+    >>> model = ERANN(tm=4, width=1, num_classes=10)
+    >>> recalibration = BatchNormRecalibration(loader, 44100, batches=1, batch_size=4)
+    >>> before = model.get_layer("bn0").moving_mean.numpy().copy()
+    >>> with recalibration.applied(model):
+    ...     changed = not np.allclose(model.get_layer("bn0").moving_mean.numpy(), before)
+    >>> changed, np.allclose(model.get_layer("bn0").moving_mean.numpy(), before)
+    (True, True)
+    """
+
+    def __init__(self, loader, crop_samples, batches, batch_size, seed=0):
+        self.loader = loader
+        self.crop_samples = int(crop_samples)
+        self.batches = int(batches)
+        self.batch_size = int(batch_size)
+        self.seed = seed
+
+    def crops(self):
+        """The batches of clean crops, [batch_size, crop_samples] each."""
+        rng = np.random.default_rng([self.seed, 7])
+        count = self.batches * self.batch_size
+        order = np.resize(rng.permutation(self.loader.good), count)  # repeats a small set
+        for start in range(0, count, self.batch_size):
+            windows = [self.loader.window(i, rng) for i in order[start : start + self.batch_size]]
+            waves = np.stack([w for w, _ in windows]).astype("float32")
+            lengths = np.array([n for _, n in windows], "int32")
+            seed = int(rng.integers(2**31))
+            yield np.asarray(random_crop(waves, lengths, self.crop_samples, seed))
+
+    @contextlib.contextmanager
+    def applied(self, model):
+        """Inside: `model`'s batch norms hold statistics re-estimated for its
+        current weights; outside: the statistics they had before."""
+        norms = [
+            layer
+            for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        saved = [(n.momentum, np.array(n.moving_mean), np.array(n.moving_variance)) for n in norms]
+        try:
+            with _augmentation_off(model):
+                for step, crops in enumerate(self.crops()):
+                    for norm in norms:  # a running mean over batches, equal weights
+                        norm.momentum = step / (step + 1.0)
+                    model(crops, training=True)
+            yield model
+        finally:
+            for norm, (momentum, mean, variance) in zip(norms, saved, strict=True):
+                norm.momentum = momentum
+                norm.moving_mean.assign(mean)
+                norm.moving_variance.assign(variance)
+
+
+@contextlib.contextmanager
+def _augmentation_off(model):
+    """SpecAugment and pitch shift do nothing inside, although training=True."""
+    switches = ("time_masks", "freq_masks", "max_semitones")
+    saved = []
+    for layer in model._flatten_layers():
+        for name in switches:
+            if hasattr(layer, name):
+                saved.append((layer, name, getattr(layer, name)))
+                setattr(layer, name, 0)
+    try:
+        yield
+    finally:
+        for layer, name, value in saved:
+            setattr(layer, name, value)
