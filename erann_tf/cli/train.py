@@ -62,10 +62,10 @@ def add_training_arguments(parser):
     parser.add_argument(
         "--recalibrate-bn",
         type=int,
-        default=0,
         metavar="BATCHES",
         help="re-estimate batch-norm statistics for the EMA weights on this many batches of "
-        "clean training crops before each validation and the saved models (default 0: off)",
+        "clean training crops before each validation and the saved models (default: the "
+        "recipe's, 4; 0 turns it off; off with --distribute)",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default="tfdata")
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")

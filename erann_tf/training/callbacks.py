@@ -88,13 +88,8 @@ class EpochEnd(keras.callbacks.Callback):
         print(("\n" if verbose else "") + line)
 
     def averaged(self):
-        """Context: the model holds the EMA weights (and batch-norm statistics
-        re-estimated for them, with a recalibration)."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(ema_weights(self.model.optimizer, self.erann))
-        if self.recalibration is not None:
-            stack.enter_context(self.recalibration.applied(self.erann))
-        return stack
+        """Context: the model holds the weights it is evaluated and saved with."""
+        return averaged_weights(self.model.optimizer, self.erann, self.recalibration)
 
     def evaluate(self):
         """Evaluates the model's current weights on the validation clips; on
@@ -105,6 +100,16 @@ class EpochEnd(keras.callbacks.Callback):
             self.plain.set_weights(model.get_weights())
             model = self.plain
         return evaluation.evaluate(model, self.val_loader, self.multi_label, self.window)
+
+
+def averaged_weights(optimizer, model, recalibration=None):
+    """Context: `model` holds the EMA weights and, with `recalibration` (a
+    BatchNormRecalibration), batch-norm statistics re-estimated for them."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(ema_weights(optimizer, model))
+    if recalibration is not None:
+        stack.enter_context(recalibration.applied(model))
+    return stack
 
 
 class ema_weights:

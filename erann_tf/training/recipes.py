@@ -29,6 +29,10 @@ class Recipe:
     pitch_shift: float = 0.0  # semitones; speech only
     batch_size: int = 32
     ema_decay: float = 0.999
+    # Batches of clean training crops on which batch norm is re-estimated for
+    # the EMA weights before each validation and the saved models (not the
+    # paper's; training/batchnorm.py, docs/batchnorm.md). 0 turns it off.
+    recalibrate_bn: int = 4
     epochs: int = 60
 
     @property

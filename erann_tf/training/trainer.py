@@ -72,7 +72,7 @@ class TrainConfig:
     balanced: bool | None = None  # class-balanced sampling (default: the recipe's)
     checkpoint_every: int = 1  # epochs between checkpoints (and always the last)
     max_minutes: float | None = None  # stop after the epoch that passes this; --resume goes on
-    recalibrate_bn: int = 0  # batches to re-estimate batch norm for the EMA weights (0: off)
+    recalibrate_bn: int | None = None  # batches to re-estimate batch norm on (0: off)
 
     def resolved(self):
         """The effective settings: this config over its recipe (a Settings)."""
@@ -97,7 +97,7 @@ class TrainConfig:
             )
         if self.max_minutes is not None and self.distribute == "multiworker":
             raise ValueError("--max-minutes works with --distribute none or mirrored only")
-        if self.recalibrate_bn and self.distribute != "none":
+        if self.recalibrate_bn and self.distribute != "none":  # None: off there
             raise ValueError("--recalibrate-bn works with --distribute none only")
         if self.model and (self.tm or self.width):
             raise ValueError("give either --model or --tm/--width, not both")
@@ -120,6 +120,9 @@ class TrainConfig:
             time_mask=pick(self.time_mask, recipe.time_mask),
             freq_mask=pick(self.freq_mask, recipe.freq_mask),
             balanced=pick(self.balanced, recipe.balanced),
+            recalibrate_bn=pick(
+                self.recalibrate_bn, recipe.recalibrate_bn if self.distribute == "none" else 0
+            ),
         )
         _check_numbers(self, settings)
         validate(settings.tm, settings.width)  # before any data is read
@@ -135,7 +138,7 @@ def _check_numbers(config, settings):
         ("epochs", settings.epochs, "an integer >= 1", integer(1)),
         ("batch_size", settings.batch_size, "an integer >= 1", integer(1)),
         ("checkpoint_every", config.checkpoint_every, "an integer >= 1", integer(1)),
-        ("recalibrate_bn", config.recalibrate_bn, "an integer >= 0 (0 turns it off)", integer(0)),
+        ("recalibrate_bn", settings.recalibrate_bn, "an integer >= 0 (0 turns it off)", integer(0)),
         ("max_clips", config.max_clips, "an integer >= 1", optional(integer(1))),
         ("max_minutes", config.max_minutes, "a number > 0", optional(positive)),
         ("learning_rate", settings.learning_rate, "a number > 0", positive),
@@ -176,6 +179,7 @@ class Settings:
     time_mask: int
     freq_mask: int
     balanced: bool
+    recalibrate_bn: int
 
     @property
     def crop_samples(self):
@@ -294,9 +298,9 @@ def _run(run, config, settings, distribution, resume, progress):
     steps = steps_per_epoch(loader, batch)
     setup = dict(classes=len(loader.class_names), steps=steps, val_loader=val_loader)
     setup["bad_files"] = loader.bad_files
-    if config.recalibrate_bn:
+    if settings.recalibrate_bn:
         setup["recalibration"] = BatchNormRecalibration(
-            loader, settings.crop_samples, config.recalibrate_bn, settings.batch_size, config.seed
+            loader, settings.crop_samples, settings.recalibrate_bn, settings.batch_size, config.seed
         )
     begun = start(run, config, settings, distribution, resume, setup, started)
     callbacks = [begun.epoch_end]

@@ -12,7 +12,8 @@ import keras_tuner
 from erann_tf.data.layouts import read_clips
 from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
-from erann_tf.training.callbacks import ema_weights
+from erann_tf.training.batchnorm import BatchNormRecalibration
+from erann_tf.training.callbacks import averaged_weights
 from erann_tf.training.options import SCHEDULES
 from erann_tf.training.recipes import get_recipe
 from erann_tf.training.setup import build_model, compile_trainer
@@ -170,7 +171,12 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         trainer.fit(
             dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False
         )
-        with ema_weights(trainer.optimizer, model):
+        recalibration = None
+        if settings.recalibrate_bn:
+            recalibration = BatchNormRecalibration(
+                train_loader, settings.crop_samples, settings.recalibrate_bn, batch, self.seed
+            )
+        with averaged_weights(trainer.optimizer, model, recalibration):
             multi_label = self.recipe.multi_label
             result = evaluation.evaluate(model, val_loader, multi_label, settings.crop_samples)
             if self.models_dir:
@@ -196,6 +202,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             epochs=epochs or self.epochs,
             batch_size=self.recipe.batch_size,
             balanced=self.recipe.balanced,
+            recalibrate_bn=self.recipe.recalibrate_bn,
             **{name: values[name] for name in NAMES},
         )
 
