@@ -2,8 +2,8 @@
 
 A run is evaluated and saved with the optimizer's moving average of the
 weights (decay 0.999: about the last thousand steps), but batch norm's moving
-statistics follow the raw weights of the last hundred steps or so, on mixed
-and masked batches. `BatchNormRecalibration` re-estimates the statistics for
+statistics (momentum 0.9) follow the raw weights of the last ten steps or so,
+on mixed and masked batches. `BatchNormRecalibration` re-estimates the statistics for
 the weights in place, on clean crops of the training clips (as SWA's
 update_bn does), and puts the old ones back afterwards.
 """
@@ -99,8 +99,8 @@ class BatchNormRecalibration:
     def _forward(self, model, norms):
         """(trainable, non-trainable, crops) -> (scores, non-trainable after
         one training-mode pass with momentum 0, i.e. the batch's statistics),
-        with augmentation off; compiled once per model under JAX (eager, op by
-        op, it took seconds a batch on a GPU)."""
+        with augmentation off; compiled once per model under JAX and
+        TensorFlow (op by op it took seconds a batch, docs/batchnorm.md)."""
         if self._compiled is not None and self._compiled[0] is model:
             return self._compiled[1]
 
