@@ -8,7 +8,7 @@ from erann_tf import ERANN
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import read_ravdess
 from erann_tf.training import train
-from erann_tf.training.batchnorm import BatchNormRecalibration
+from erann_tf.training.batchnorm import BatchNormRecalibration, recalibration_for
 from erann_tf.training.trainer import load_data
 from tests.test_training import _tiny
 
@@ -73,10 +73,7 @@ def test_a_run_saves_statistics_re_estimated_for_its_ema_weights(fsdd_manifest, 
     saved = _norms(final)
     settings = config.resolved()
     loader, _ = load_data(config, settings, progress=False)
-    recalibration = BatchNormRecalibration(
-        loader, settings.crop_samples, 2, settings.batch_size, config.seed
-    )
-    with recalibration.applied(final):
+    with recalibration_for(loader, settings, config.seed).applied(final):
         again = _norms(final)
     for name, (mean, variance) in saved.items():
         np.testing.assert_allclose(again[name][0], mean, rtol=1e-3, atol=1e-4, err_msg=name)

@@ -3,9 +3,9 @@
 A run is evaluated and saved with the optimizer's moving average of the
 weights (decay 0.999: about the last thousand steps), but batch norm's moving
 statistics (momentum 0.9) follow the raw weights of the last ten steps or so,
-on mixed and masked batches. `BatchNormRecalibration` re-estimates the statistics for
-the weights in place, on clean crops of the training clips (as SWA's
-update_bn does), and puts the old ones back afterwards.
+on mixed and masked batches. `BatchNormRecalibration` re-estimates the
+statistics for the weights in place, on clean crops of the training clips (as
+SWA's update_bn does), and puts the old ones back afterwards.
 """
 
 import contextlib
@@ -118,6 +118,16 @@ class BatchNormRecalibration:
             forward = tf.function(forward)
         self._compiled = (model, forward)
         return forward
+
+
+def recalibration_for(loader, settings, seed):
+    """The BatchNormRecalibration a run with these Settings uses on `loader`
+    (its crop, batch size and `recalibrate_bn` batches), or None when off."""
+    if not settings.recalibrate_bn:
+        return None
+    return BatchNormRecalibration(
+        loader, settings.crop_samples, settings.recalibrate_bn, settings.batch_size, seed
+    )
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 from erann_tf.models import parse_preset
 from erann_tf.models.architecture import validate
-from erann_tf.training.batchnorm import BatchNormRecalibration
+from erann_tf.training.batchnorm import recalibration_for
 from erann_tf.training.distribute import (
     close_distribution,
     open_distribution,
@@ -298,10 +298,7 @@ def _run(run, config, settings, distribution, resume, progress):
     steps = steps_per_epoch(loader, batch)
     setup = dict(classes=len(loader.class_names), steps=steps, val_loader=val_loader)
     setup["bad_files"] = loader.bad_files
-    if settings.recalibrate_bn:
-        setup["recalibration"] = BatchNormRecalibration(
-            loader, settings.crop_samples, settings.recalibrate_bn, settings.batch_size, config.seed
-        )
+    setup["recalibration"] = recalibration_for(loader, settings, config.seed)
     begun = start(run, config, settings, distribution, resume, setup, started)
     callbacks = [begun.epoch_end]
     if keras.backend.backend() == "tensorflow":

@@ -12,7 +12,7 @@ import keras_tuner
 from erann_tf.data.layouts import read_clips
 from erann_tf.models import complexity, parse_preset
 from erann_tf.training import evaluation
-from erann_tf.training.batchnorm import BatchNormRecalibration
+from erann_tf.training.batchnorm import recalibration_for
 from erann_tf.training.callbacks import averaged_weights
 from erann_tf.training.options import SCHEDULES
 from erann_tf.training.recipes import get_recipe
@@ -171,11 +171,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         trainer.fit(
             dataset, epochs=settings.epochs, steps_per_epoch=steps, verbose=verbose, shuffle=False
         )
-        recalibration = None
-        if settings.recalibrate_bn:
-            recalibration = BatchNormRecalibration(
-                train_loader, settings.crop_samples, settings.recalibrate_bn, batch, self.seed
-            )
+        recalibration = recalibration_for(train_loader, settings, self.seed)
         with averaged_weights(trainer.optimizer, model, recalibration):
             multi_label = self.recipe.multi_label
             result = evaluation.evaluate(model, val_loader, multi_label, settings.crop_samples)
