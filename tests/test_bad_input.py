@@ -162,6 +162,7 @@ def _train(tmp_path, manifest, *flags):
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_train_cli_error_and_skip(tmp_path, shared, bad):
     manifest = _manifest(tmp_path, shared, ["nan.wav", "missing.wav", "empty.wav"])
     failed = _train(tmp_path, manifest)

@@ -268,7 +268,10 @@ def test_small_erann_learns_spoken_digits(fsdd_manifest, tmp_path):
     judged by `erann evaluate` on the 300 held-out ones (chance is 0.1)."""
     common = _fsdd(fsdd_manifest)
     run = tmp_path / "run"
+    # No mixup or SpecAugment: the test is of the pipeline end to end, and clean
+    # crops learn in 2 epochs what masked ones needed 5 for.
     options = "--tm 4 --width 1 --batch-size 16 --learning-rate 1e-3 --mixup-alpha 0".split()
+    options += "--time-mask 0 --freq-mask 0".split()
     trained = _cli(
         "train",
         *common,
@@ -289,9 +292,10 @@ def test_small_erann_learns_spoken_digits(fsdd_manifest, tmp_path):
     assert result["accuracy"] >= 0.5, result["accuracy"]
 
 
-E2E_EPOCHS = 5  # measured: held-out accuracy 0.59 after 3 epochs, 0.83 after 5
+E2E_EPOCHS = 2  # measured: held-out accuracy 0.41 after 1 epoch, 0.86 after 2 (409 s)
 
 
+@pytest.mark.slow
 def test_jax_training_needs_no_tensorflow(shared, tmp_path):
     """The PyDataset transport on JAX, with TensorFlow made unimportable."""
     script = (
@@ -339,6 +343,7 @@ def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
     """--max-minutes ends a run after the epoch that passes it, with final.keras,
     a checkpoint, history and learning curves; each --resume trains on under
