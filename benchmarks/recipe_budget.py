@@ -17,7 +17,7 @@ import argparse
 
 import numpy as np
 
-from erann_tf.atomic import atomic_path
+from erann_tf import plots
 from erann_tf.training.recipes import get_recipe
 from erann_tf.training.trainer import RunDir
 
@@ -43,12 +43,7 @@ def within(minutes, scores, budget):
 
 
 def plot(runs, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(7, 4))
+    figure, axes = plots.pyplot().subplots(figsize=(7, 4))
     for label, minutes, scores in runs:
         axes.plot(minutes, scores, marker=".", label=label)
     axes.set_xlabel("training minutes (this machine, validation not counted)")
@@ -56,10 +51,7 @@ def plot(runs, path):
     axes.set_ylim(0, 1)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=90)
-    pyplot.close(figure)
+    plots.save(figure, path, dpi=90)
 
 
 def main():

@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import shutil
 
 import keras
 import numpy as np
@@ -55,6 +56,52 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.tf_only)
         if "tf_only" in item.keywords and not tf_backend:
             item.add_marker(pytest.mark.skip(reason="needs the TensorFlow backend"))
+
+
+def tiny_config(manifest, output, **kwargs):
+    """A TrainConfig for a small run: ERANN-1x4-1, one epoch of at most 48
+    clips on each side of the fsdd_manifest's "heldout" fold, batch 8."""
+    from erann_tf.training import TrainConfig
+
+    settings = dict(
+        recipe="fsdd",
+        data=str(manifest),
+        layout="manifest",
+        output=str(output),
+        tm=4,
+        width=1,
+        epochs=1,
+        batch_size=8,
+        max_clips=48,
+        fold="heldout",
+    )
+    return TrainConfig(**{**settings, **kwargs})
+
+
+@pytest.fixture(scope="session")
+def tiny_run(fsdd_manifest, tmp_path_factory):
+    """One finished run of tiny_config on 16 clips a side, on the PyDataset
+    transport, with batch norm re-estimated on 2 batches: (its folder, its
+    config, train's result).
+    Tests read it; a test that changes a run works on a copy (copy_run).
+    Every training run pays ~20-25 s of graph tracing on TensorFlow, so the
+    tests that need "a finished run" share this one."""
+    from erann_tf.training import train
+
+    config = tiny_config(
+        fsdd_manifest,
+        tmp_path_factory.mktemp("tiny-run") / "run",
+        max_clips=16,
+        transport="pydataset",
+        recalibrate_bn=2,
+    )
+    result = train(config, progress=False)
+    return pathlib.Path(config.output), config, result
+
+
+def copy_run(run, destination):
+    """A copy of a run folder that a test may change; a run resumes where it is."""
+    return pathlib.Path(shutil.copytree(run, destination))
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,8 @@ import pytest
 from erann_tf import ERANN
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import read_ravdess
-from erann_tf.training import train
 from erann_tf.training.batchnorm import BatchNormRecalibration, recalibration_for
 from erann_tf.training.trainer import load_data
-from tests.test_training import _tiny
 
 
 def _norms(model):
@@ -63,13 +61,35 @@ def test_crops_are_the_same_at_every_call(ravdess_loader):
     assert not np.array_equal(first[0], first[1])  # 6 clips: the second batch repeats others
 
 
-def test_a_run_saves_statistics_re_estimated_for_its_ema_weights(fsdd_manifest, tmp_path):
+def test_the_same_weights_reuse_their_estimates(ravdess_loader):
+    """A run's last epoch is scored, then saved, with the same EMA weights:
+    the second re-estimate is the first one's, and changed weights get new ones."""
+    model = ERANN(tm=4, width=1, num_classes=8, activation="softmax", seed=0)
+    recalibration = BatchNormRecalibration(ravdess_loader, 22050, batches=1, batch_size=3)
+    passes = []
+    estimate = recalibration._estimate
+    recalibration._estimate = lambda *args: passes.append(1) or estimate(*args)
+    with recalibration.applied(model):
+        first = _norms(model)
+    with recalibration.applied(model):
+        again = _norms(model)
+    assert len(passes) == 1
+    for name, (mean, variance) in first.items():
+        np.testing.assert_array_equal(again[name][0], mean)
+        np.testing.assert_array_equal(again[name][1], variance)
+    kernel = model.get_layer("fc1").kernel
+    kernel.assign(kernel * 2.0)
+    with recalibration.applied(model):
+        pass
+    assert len(passes) == 2
+
+
+def test_a_run_saves_statistics_re_estimated_for_its_ema_weights(tiny_run):
     """final.keras holds the EMA weights with the statistics that
     re-estimating on the run's own crops gives for exactly those weights."""
-    config = _tiny(fsdd_manifest, tmp_path / "run", recalibrate_bn=2, transport="pydataset")
-    result = train(config, progress=False)
-    assert result["validation"]["clips"] > 0
-    final = keras.models.load_model(tmp_path / "run" / "final.keras")
+    run, config, result = tiny_run
+    assert config.recalibrate_bn == 2 and result["validation"]["clips"] > 0
+    final = keras.models.load_model(run / "final.keras")
     saved = _norms(final)
     settings = config.resolved()
     loader, _ = load_data(config, settings, progress=False)

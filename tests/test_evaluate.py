@@ -4,12 +4,11 @@ class names by name."""
 
 import json
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from erann_tf.cli import main
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import SourceError, read_esc10, read_fsdd
 from erann_tf.inference import load_runner, predict_file
@@ -18,10 +17,11 @@ from erann_tf.training.evaluation import predict_clips
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "erann_tf.cli", *args], capture_output=True, text=True, timeout=900
-    )
+def _evaluate(capsys, *args):
+    """`erann evaluate ARGS` in this process: (exit status, stdout, stderr)."""
+    code = main(["evaluate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_evaluation_scores_each_clip_as_predict_does(shared, capsys):
@@ -53,28 +53,27 @@ def test_labels_are_matched_by_name_not_position(shared):
 
 
 @pytest.mark.tf_only
-def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path):
+def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path, capsys):
     """A manifest whose labels sort differently from the model's classes scores
     as the dataset layout does; a model folder, .keras and .tflite all work;
     data of another task is refused in one line."""
     esc10 = str(shared / "data" / "esc10")
     common = ["--recipe", "esc10", "--fold", "4", "--json"]
-    layout = _cli("evaluate", "erann-esc10", "--data", esc10, "--max-clips", "40", *common)
-    assert layout.returncode == 0, layout.stderr[-2000:]
-    expected = json.loads(layout.stdout)
+    code, out, err = _evaluate(capsys, "erann-esc10", "--data", esc10, "--max-clips", "20", *common)
+    assert code == 0, err[-2000:]
+    expected = json.loads(out)
     assert expected["format"] == "keras" and expected["window_s"] == 4.0
 
-    clips = read_esc10(esc10).split("4")[1].subset(40)  # what --fold 4 --max-clips 40 scores
+    clips = read_esc10(esc10).split("4")[1].subset(20)  # what --fold 4 --max-clips 20 scores
     manifest = tmp_path / "fold4.csv"
     manifest.write_text(
         "path,label,fold\n" + "".join(f"{c.path},{c.labels[0]},4\n" for c in clips.clips)
     )
-    named = _cli(
-        "evaluate", "erann-esc10", "--data", str(manifest), "--layout", "manifest", *common
-    )
-    assert named.returncode == 0, named.stderr[-2000:]
-    result = json.loads(named.stdout)
-    assert result["clips"] == expected["clips"] == 40  # the same clips, by name
+    by_manifest = ["--data", str(manifest), "--layout", "manifest", *common]
+    code, out, err = _evaluate(capsys, "erann-esc10", *by_manifest)
+    assert code == 0, err[-2000:]
+    result = json.loads(out)
+    assert result["clips"] == expected["clips"] == 20  # the same clips, by name
     assert result["accuracy"] == expected["accuracy"]
     assert result["per_class_accuracy"] == expected["per_class_accuracy"]
     assert set(result["classes_without_clips"]) == set(clips.classes) - {
@@ -82,17 +81,12 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path):
     }
 
     model = REPO / "savedmodels" / "erann-esc10" / "model_float16.tflite"
-    tflite = _cli("evaluate", str(model), "--data", str(manifest), "--layout", "manifest", *common)
-    assert tflite.returncode == 0, tflite.stderr[-2000:]
-    assert json.loads(tflite.stdout)["format"] == "tflite"
-    assert json.loads(tflite.stdout)["accuracy"] == pytest.approx(
-        expected["accuracy"], abs=0.1
-    )  # a clip of ten
+    code, out, err = _evaluate(capsys, str(model), *by_manifest)
+    assert code == 0, err[-2000:]
+    assert json.loads(out)["format"] == "tflite"
+    assert json.loads(out)["accuracy"] == pytest.approx(expected["accuracy"], abs=0.1)  # 2 of 20
 
-    wrong = _cli(
-        "evaluate", "erann-esc10", "--recipe", "fsdd", "--data", str(shared / "data" / "fsdd")
-    )
-    assert wrong.returncode == 2
-    last = wrong.stderr.strip().splitlines()[-1]  # TensorFlow's C++ start-up lines come first
-    assert last.startswith("erann evaluate: error: ") and "label '0' is not a class" in last
-    assert "Traceback" not in wrong.stderr
+    fsdd = str(shared / "data" / "fsdd")
+    code, out, err = _evaluate(capsys, "erann-esc10", "--recipe", "fsdd", "--data", fsdd)
+    assert code == 2 and err.startswith("erann evaluate: error: ")
+    assert "label '0' is not a class" in err and len(err.strip().splitlines()) == 1

@@ -8,6 +8,7 @@ import pytest
 from erann_tf import ERANN
 from erann_tf.data import load_audio
 from erann_tf.models import complexity
+from erann_tf.training.setup import jit_compiles
 
 # DESIGN.md §1: trainable parameters for 527 classes (paper Table 4 minus 2 + 240 W)
 # and multiply-adds for one 10 s clip (1280 frames), per (tm, width).
@@ -139,15 +140,15 @@ def test_trains_on_real_clips(shared):
     """Real training steps at batch 32 on real clips: the loss goes down.
 
     On TF this runs the default oneDNN CPU kernels without XLA, where strided
-    1x1 convolutions would crash the backward pass (DESIGN.md §4); on JAX the
-    step is jitted, as the trainer does."""
+    1x1 convolutions would crash the backward pass (DESIGN.md §4); jitted or
+    not as the trainer compiles it."""
     keras.utils.set_random_seed(0)
     waves, labels = _fsdd_batch(shared)
     model = ERANN(tm=4, width=1, num_classes=10, activation="softmax", seed=0)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
-        jit_compile=keras.backend.backend() != "tensorflow",
+        jit_compile=jit_compiles(),
     )
     losses = [float(model.train_on_batch(waves, labels)) for _ in range(12)]
     assert all(np.isfinite(losses))

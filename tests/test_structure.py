@@ -11,6 +11,7 @@ LEVELS = {
     "checks": 0,
     "quiet": 0,
     "lazy": 0,
+    "plots": 0,
     "data": 0,
     "layers": 1,
     "models": 2,

@@ -109,7 +109,7 @@ def test_two_trial_search_then_resume(fsdd_manifest, tmp_path):
         output=str(tmp_path / "search"),
         max_trials=2,
         epochs=1,
-        max_clips=160,
+        max_clips=48,
         max_macs=complexity(4, 2, 10, seconds=1.0).macs,
         fixed=(("crop_seconds", 1.0), ("tm", 4)),
     )

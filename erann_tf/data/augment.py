@@ -84,7 +84,8 @@ def mix_pair(x1, x2, y1, y2, r):
     Example:
     >>> import numpy as np
     >>> x = np.ones((1, 4096), "float32")
-    >>> mixed, _ = mix_pair(x, x, np.eye(1), np.eye(1), np.array([0.5]))
+    >>> y = np.eye(1, dtype="float32")
+    >>> mixed, _ = mix_pair(x, x, y, y, np.array([0.5]))
     >>> round(float(np.asarray(mixed)[0, 0]), 4)
     1.4142
     """

@@ -50,6 +50,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.checkpoint_every = checkpoint_every
         self.deadline = deadline  # time.time() after which training stops at an epoch's end
         self.recalibration = recalibration  # a BatchNormRecalibration for the EMA weights, or None
+        self.scored_with = "EMA weights" + (", batch norm re-estimated" if recalibration else "")
         self.result = None  # the latest evaluation, with EMA weights
         self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
         self._started = time.time()
@@ -67,8 +68,8 @@ class EpochEnd(keras.callbacks.Callback):
                 if entry["val_score"] > self.best:
                     self.best = entry["val_score"]
                     self.run.save_model(self.erann, "best.keras")
-            weights = "EMA weights" + (", batch norm re-estimated" if self.recalibration else "")
-            self._say(f"epoch {epoch + 1}: validation {entry['val_score']:.4f} ({weights})")
+            score = entry["val_score"]
+            self._say(f"epoch {epoch + 1}: validation {score:.4f} ({self.scored_with})")
         if len(self.bad_files):
             self._say(self.bad_files.report())
         self.history.append(entry)
@@ -80,7 +81,7 @@ class EpochEnd(keras.callbacks.Callback):
         if (epoch + 1) % self.checkpoint_every == 0 or last:
             save_state(self.run.checkpoint, self.model, epoch + 1)
             self.run.write_history(self.history)
-            evaluation.plot_history(self.history, self.run.curves)
+            evaluation.plot_history(self.history, self.run.curves, self.scored_with)
 
     def _say(self, line):
         # Keras finishes its progress bar's line after this callback: start a new one.

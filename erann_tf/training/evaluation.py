@@ -7,6 +7,7 @@ import numpy as np
 import tqdm
 from sklearn import metrics
 
+from erann_tf import plots
 from erann_tf.data.pipeline import evaluation_batches
 
 
@@ -116,27 +117,9 @@ def headline(result):
     return result["accuracy"] if "accuracy" in result else result["mAP"]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    from matplotlib import pyplot
-
-    return pyplot
-
-
-def _save(figure, path, dpi):
-    from erann_tf.atomic import atomic_path
-
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=dpi)
-    _pyplot().close(figure)
-
-
 def plot(result, class_names, path):
     """Confusion matrix (classification) or per-class AP (tagging) as PNG."""
-    pyplot = _pyplot()
+    pyplot = plots.pyplot()
     if "confusion_matrix" in result:
         size = max(5, 0.45 * len(class_names))
         figure, axes = pyplot.subplots(figsize=(size + 1, size))
@@ -150,14 +133,15 @@ def plot(result, class_names, path):
         axes.barh([name for name, _ in items], [value for _, value in items])
         axes.set_xlabel("average precision")
         axes.set_title(f"mAP {result['mAP']:.3f} on {result['clips']} clips")
-    _save(figure, path, dpi=100)
+    plots.save(figure, path, dpi=100)
 
 
-def plot_history(history, path):
+def plot_history(history, path, scored_with="EMA weights"):
     """Learning curves as PNG: training loss, and training accuracy (or the
-    recipe's metric) beside the validation score (EMA weights), per epoch."""
+    recipe's metric) beside the validation score (of the weights that
+    `scored_with` names), per epoch."""
     epochs = [entry["epoch"] for entry in history]
-    figure, (left, right) = _pyplot().subplots(1, 2, figsize=(11, 4))
+    figure, (left, right) = plots.pyplot().subplots(1, 2, figsize=(11, 4))
     left.plot(epochs, [entry.get("loss", np.nan) for entry in history], label="training loss")
     left.set_xlabel("epoch")
     left.set_title("loss (on mixed, augmented batches)")
@@ -169,11 +153,11 @@ def plot_history(history, path):
         right.plot(
             epochs,
             [entry.get("val_score", np.nan) for entry in history],
-            label="validation (EMA weights)",
+            label=f"validation ({scored_with})",
         )
     right.set_xlabel("epoch")
     right.set_ylim(0, 1)
     right.grid(alpha=0.3)
     right.legend(loc="lower right")
     right.set_title("accuracy" if any("accuracy" in e for e in history) else "score")
-    _save(figure, path, dpi=90)
+    plots.save(figure, path, dpi=90)

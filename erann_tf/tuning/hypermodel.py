@@ -35,14 +35,19 @@ NAMES = (
 def space_for(recipe):
     """The search space around `recipe`: a list gives choices, a (low, high)
     tuple a range. Crops run from a quarter of the recipe's crop to its window
-    (never longer than the clips it was made for), masks up to twice the recipe's.
+    (never longer than the clips it was made for), masks up to twice the
+    recipe's or the paper's recipe's for the same data, whichever is larger
+    (so that a recipe without SpecAugment, like esc10-cpu, can find it).
 
     Example:
     >>> from erann_tf.training.recipes import get_recipe
     >>> space = space_for(get_recipe("fsdd"))
     >>> space["crop_seconds"], space["time_mask"]
     ((0.25, 1.0), (0, 32))
+    >>> space_for(get_recipe("esc10-cpu"))["time_mask"]  # its own is 0, ESC-10's 64
+    (0, 128)
     """
+    paper = get_recipe(recipe.source)
     return {
         "tm": [1, 2, 4, 8, 16],
         "width": (1, 8),
@@ -50,8 +55,8 @@ def space_for(recipe):
         "learning_rate": (1e-5, 1e-2),  # log scale
         "schedule": list(SCHEDULES),
         "mixup_alpha": (0.0, 2.0),
-        "time_mask": (0, 2 * recipe.time_mask),
-        "freq_mask": (0, 2 * recipe.freq_mask),
+        "time_mask": (0, 2 * max(recipe.time_mask, paper.time_mask)),
+        "freq_mask": (0, 2 * max(recipe.freq_mask, paper.freq_mask)),
     }
 
 

@@ -9,6 +9,7 @@ import shutil
 
 import keras_tuner
 
+from erann_tf import plots
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.models import complexity
 from erann_tf.training.options import SCHEDULES
@@ -197,13 +198,8 @@ def pareto_front(rows):
 def plot_pareto(rows, path, max_macs=None):
     """PNG: validation score against multiply-adds, the Pareto front circled
     and joined, the --max-macs budget as a dashed line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
     done = [r for r in rows if r["val_score"] is not None]
-    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    figure, axes = plots.pyplot().subplots(figsize=(7, 4.5))
     axes.scatter([r["macs"] / 1e9 for r in done], [r["val_score"] for r in done], label="trials")
     for row in done:
         axes.annotate(
@@ -230,7 +226,4 @@ def plot_pareto(rows, path, max_macs=None):
     axes.set_xlabel("multiply-adds per crop (G)")
     axes.set_ylabel("validation score (accuracy or mAP)")
     axes.legend()
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=100)
-    pyplot.close(figure)
+    plots.save(figure, path, dpi=100)
