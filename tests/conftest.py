@@ -99,6 +99,16 @@ def tiny_run(fsdd_manifest, tmp_path_factory):
     return pathlib.Path(config.output), config, result
 
 
+def erann(capsys, *args):
+    """`erann ARGS` in this process: (exit status, stdout, stderr). A
+    subprocess would pay TensorFlow's import again (~6 s)."""
+    from erann_tf.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def copy_run(run, destination):
     """A copy of a run folder that a test may change; a run resumes where it is."""
     return pathlib.Path(shutil.copytree(run, destination))

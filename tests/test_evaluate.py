@@ -8,20 +8,13 @@ import pathlib
 import numpy as np
 import pytest
 
-from erann_tf.cli import main
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import SourceError, read_esc10, read_fsdd
 from erann_tf.inference import load_runner, predict_file
 from erann_tf.training.evaluation import predict_clips
+from tests.conftest import erann
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _evaluate(capsys, *args):
-    """`erann evaluate ARGS` in this process: (exit status, stdout, stderr)."""
-    code = main(["evaluate", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_evaluation_scores_each_clip_as_predict_does(shared, capsys):
@@ -59,7 +52,8 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path, ca
     data of another task is refused in one line."""
     esc10 = str(shared / "data" / "esc10")
     common = ["--recipe", "esc10", "--fold", "4", "--json"]
-    code, out, err = _evaluate(capsys, "erann-esc10", "--data", esc10, "--max-clips", "20", *common)
+    shipped = ["evaluate", "erann-esc10"]
+    code, out, err = erann(capsys, *shipped, "--data", esc10, "--max-clips", "20", *common)
     assert code == 0, err[-2000:]
     expected = json.loads(out)
     assert expected["format"] == "keras" and expected["window_s"] == 4.0
@@ -70,7 +64,7 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path, ca
         "path,label,fold\n" + "".join(f"{c.path},{c.labels[0]},4\n" for c in clips.clips)
     )
     by_manifest = ["--data", str(manifest), "--layout", "manifest", *common]
-    code, out, err = _evaluate(capsys, "erann-esc10", *by_manifest)
+    code, out, err = erann(capsys, *shipped, *by_manifest)
     assert code == 0, err[-2000:]
     result = json.loads(out)
     assert result["clips"] == expected["clips"] == 20  # the same clips, by name
@@ -81,12 +75,12 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path, ca
     }
 
     model = REPO / "savedmodels" / "erann-esc10" / "model_float16.tflite"
-    code, out, err = _evaluate(capsys, str(model), *by_manifest)
+    code, out, err = erann(capsys, "evaluate", str(model), *by_manifest)
     assert code == 0, err[-2000:]
     assert json.loads(out)["format"] == "tflite"
     assert json.loads(out)["accuracy"] == pytest.approx(expected["accuracy"], abs=0.1)  # 2 of 20
 
     fsdd = str(shared / "data" / "fsdd")
-    code, out, err = _evaluate(capsys, "erann-esc10", "--recipe", "fsdd", "--data", fsdd)
+    code, out, err = erann(capsys, *shipped, "--recipe", "fsdd", "--data", fsdd)
     assert code == 2 and err.startswith("erann evaluate: error: ")
     assert "label '0' is not a class" in err and len(err.strip().splitlines()) == 1

@@ -12,14 +12,13 @@ import keras
 import numpy as np
 import pytest
 
-from erann_tf.cli import main
 from erann_tf.training import RECIPES, TrainConfig, train
 from erann_tf.training.evaluation import classification_metrics, tagging_metrics
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.schedules import OneCycle
 from erann_tf.training.setup import build_model
 from erann_tf.training.trainer import load_data
-from tests.conftest import copy_run, tiny_config
+from tests.conftest import copy_run, erann, tiny_config
 
 
 def test_recipes_carry_the_papers_settings():
@@ -168,26 +167,19 @@ def _cli(*args, timeout=900):
     )
 
 
-def _main(capsys, *args):
-    """`erann ARGS` in this process: (exit status, stdout, stderr)."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.slow
 @pytest.mark.tf_only
 def test_evaluate_and_cv_commands(fsdd_manifest, tmp_path, capsys):
     common = _fsdd(fsdd_manifest)
     tiny = ["--tm", "4", "--width", "1", "--epochs", "1", "--batch-size", "8", "--max-clips", "48"]
-    code, out, err = _main(capsys, "cv", *common, *tiny, "--output", str(tmp_path / "cv"))
+    code, out, err = erann(capsys, "cv", *common, *tiny, "--output", str(tmp_path / "cv"))
     assert code == 0, err[-2000:]
     summary = json.loads(out.strip().splitlines()[-1])
     assert set(summary["folds"]) == {"heldout", "train"}
     assert summary["mean"] == pytest.approx(np.mean(list(summary["folds"].values())))
     fold_run = tmp_path / "cv" / "fold-heldout"
     evaluate = ["evaluate", str(fold_run / "final.keras"), *common, "--fold", "heldout"]
-    code, out, err = _main(capsys, *evaluate, "--max-clips", "48", "--json")
+    code, out, err = erann(capsys, *evaluate, "--max-clips", "48", "--json")
     assert code == 0, err[-2000:]
     result = json.loads(out)
     recorded = json.loads((fold_run / "metrics.json").read_text())["validation"]
