@@ -89,8 +89,9 @@ class BatchNormRecalibration:
         fingerprint = hashlib.blake2b(str(id(model)).encode())
         for variable in model.trainable_variables:
             fingerprint.update(np.ascontiguousarray(variable.value).tobytes())
-        if self._last is None or self._last[0] != fingerprint.digest():
-            self._last = (fingerprint.digest(), self._estimate(model, norms))
+        key = fingerprint.digest()
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._estimate(model, norms))
         return self._last[1]
 
     def _estimate(self, model, norms):
