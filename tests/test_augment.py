@@ -3,7 +3,7 @@ import pytest
 
 from erann_tf.data.audio import load_audio
 from erann_tf.data.augment import frame_gain_db, mix_pair, random_crop, spl_mixup
-from erann_tf.layers import PitchShift
+from erann_tf.layers import LogMelSpectrogram, PitchShift, RandomGain
 
 
 def _gain_reference(x):
@@ -82,3 +82,26 @@ def test_pitch_shift_moves_a_tone(clips):
     assert PitchShift.from_config(layer.get_config()).get_config() == layer.get_config()
     with pytest.raises(ValueError, match="max_semitones"):
         PitchShift(-1.0)
+
+
+def test_random_gain_is_the_frontend_of_a_louder_or_quieter_clip(clips):
+    """Each example's gain, read off the output, is what the frontend gives for
+    the waveform scaled by it; digital silence stays at the floor."""
+    frontend = LogMelSpectrogram()
+    logmel = np.asarray(frontend(clips))
+    layer = RandomGain(12.0, seed=0)
+    np.testing.assert_array_equal(np.asarray(layer(logmel)), logmel)  # inference: unchanged
+    gained = np.asarray(layer(logmel, training=True))
+    loud = logmel > -100.0 + 12.0 + 1.0  # no gain of up to 12 dB takes these to the floor
+    for i in (1, 3):  # rain, and rain 60 dB quieter
+        gain = float(np.median((gained[i] - logmel[i])[loud[i]]))
+        scaled = np.asarray(frontend(clips[i : i + 1] * 10 ** (gain / 20)))[0]
+        assert 0 < abs(gain) <= 12.0
+        np.testing.assert_allclose(gained[i][loud[i]], scaled[loud[i]], atol=0.01)
+    assert not np.allclose(gained[1] - logmel[1], gained[3] - logmel[3])  # a gain per example
+    for i in (0, 2):  # the dog clip's first second and the zeros are digital silence
+        np.testing.assert_array_equal(gained[i], logmel[i])
+    assert gained.min() >= -100.0
+    assert RandomGain.from_config(layer.get_config()).get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="max_db"):
+        RandomGain(-1.0)

@@ -100,6 +100,8 @@ def test_keras_file_round_trip(tmp_path, include_frontend):
         activation="softmax",
         include_frontend=include_frontend,
         time_mask=32,
+        pitch_shift=1.5,
+        gain_db=6.0,
         seed=5,
     )
     shape = (2, 30000) if include_frontend else (2, 87, 128)

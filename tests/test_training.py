@@ -70,6 +70,10 @@ def test_config_overrides_and_bad_values(fsdd_manifest):
     config = TrainConfig(recipe="esc50", data="x", output="y", model="ERANN-4x1-4", epochs=3)
     settings = config.resolved()
     assert (settings.tm, settings.width, settings.epochs, settings.crop_seconds) == (1, 4, 3, 4.0)
+    speech = TrainConfig(recipe="fsdd", data="x", output="y", pitch_shift=1.0, gain_db=6.0)
+    model = build_model(speech.resolved(), num_classes=10)
+    assert (model.pitch_shift, model.gain_db) == (1.0, 6.0)
+    assert {"pitch_shift", "random_gain"} <= {layer.name for layer in model.layers}
     assert (
         TrainConfig(recipe="esc50", data="x", output="y", init_from="m.keras")
         .resolved()
@@ -82,6 +86,8 @@ def test_config_overrides_and_bad_values(fsdd_manifest):
         ({"layout": "zip"}, "layout"),
         ({"model": "ERANN-4x1-4", "tm": 2}, "not both"),
         ({"epochs": 0}, "epochs"),
+        ({"gain_db": -3.0}, "--gain-db -3.0 is not allowed"),
+        ({"pitch_shift": float("nan")}, "--pitch-shift nan is not allowed"),
     ]:
         with pytest.raises(ValueError, match=word):
             TrainConfig(**{"recipe": "fsdd", "data": "x", "output": "y", **kwargs}).resolved()

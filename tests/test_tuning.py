@@ -32,6 +32,8 @@ def test_empty_hyperparameters_give_the_papers_defaults(hypermodel):
         "mixup_alpha": recipe.mixup_alpha,
         "time_mask": recipe.time_mask,
         "freq_mask": recipe.freq_mask,
+        "pitch_shift": 0.0,
+        "gain_db": 0.0,
     }
     assert model.time_mask == recipe.time_mask and model.num_classes == 10
     crop = hp.get_config()["space"][2]["config"]
@@ -49,6 +51,18 @@ def test_fixed_values_override(hypermodel):
     hp = keras_tuner.HyperParameters()
     narrowed.declare(hp)
     assert hp.values["tm"] == 2 and hp.values["mixup_alpha"] == 0.0
+    opened = ERANNHyperModel(
+        "fsdd", hypermodel.data, "manifest", space={"gain_db": (0, 12), "pitch_shift": (0, 3)}
+    )
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("tm", 4)
+    hp.Fixed("width", 1)
+    opened.declare(hp)
+    searched = {p.name: p for p in hp.space}
+    assert (searched["gain_db"].min_value, searched["gain_db"].max_value) == (0, 12)
+    assert searched["pitch_shift"].max_value == 3
+    model = opened.build(hp)  # the layers are built where the values are not 0
+    assert model.gain_db == hp.values["gain_db"] and model.pitch_shift == hp.values["pitch_shift"]
     with pytest.raises(ValueError, match="unknown hyper-parameter"):
         ERANNHyperModel("fsdd", "unused", space={"depth": 3})
 

@@ -42,6 +42,12 @@ def add_training_arguments(parser):
     parser.add_argument("--time-mask", type=int, help="largest SpecAugment time mask in frames")
     parser.add_argument("--freq-mask", type=int, help="largest SpecAugment frequency mask in bins")
     parser.add_argument(
+        "--pitch-shift", type=float, help="largest random pitch shift in semitones (0: off)"
+    )
+    parser.add_argument(
+        "--gain-db", type=float, help="largest random gain in dB either way (0: off)"
+    )
+    parser.add_argument(
         "--balanced",
         action=argparse.BooleanOptionalAction,
         help="class-balanced sampling, every class equally often (default: the recipe's)",

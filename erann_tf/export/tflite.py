@@ -198,7 +198,7 @@ def _tensor_name(tensor):
 # Op output names in a converted model look like "erann_tm4_w1_serving_1/logmel_1/Log".
 _FRONTEND = re.compile(rf"(^|/){FRONTEND_LAYER}(_\d+)?/")
 _FLOAT_IN_INT8 = re.compile(
-    rf"(^|/)({FRONTEND_LAYER}|pitch_shift|time_padding|bn0|spec_augment|add_channel"
+    rf"(^|/)({FRONTEND_LAYER}|pitch_shift|random_gain|time_padding|bn0|spec_augment|add_channel"
     r"|block1_unit\d+)(_\d+)?/"
 )
 

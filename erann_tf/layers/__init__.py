@@ -4,12 +4,14 @@ from erann_tf.layers.blocks import TimeFrequencyBlock
 from erann_tf.layers.frontend import LogMelSpectrogram
 from erann_tf.layers.pitch_shift import PitchShift
 from erann_tf.layers.pooling import ClipPooling, TimePadding
+from erann_tf.layers.random_gain import RandomGain
 from erann_tf.layers.spec_augment import SpecAugment
 
 __all__ = [
     "ClipPooling",
     "LogMelSpectrogram",
     "PitchShift",
+    "RandomGain",
     "SpecAugment",
     "TimeFrequencyBlock",
     "TimePadding",

@@ -9,6 +9,7 @@ from erann_tf.layers import (
     ClipPooling,
     LogMelSpectrogram,
     PitchShift,
+    RandomGain,
     SpecAugment,
     TimeFrequencyBlock,
     TimePadding,
@@ -45,7 +46,9 @@ class ERANN(keras.Model):
             (two of each, training only; 0 turns one kind off).
         pitch_shift: largest random pitch shift in semitones, training only
             (0, the default, turns it off; the speech recipe uses 2).
-        seed: seed of the SpecAugment masks and pitch shifts.
+        gain_db: largest random gain in dB either way, training only (0, the
+            default, turns it off).
+        seed: seed of the SpecAugment masks, pitch shifts and gains.
         name: model name.
         dtype: dtype policy of the layers after the frontend (None: global
             policy). The frontend and the output stay float32.
@@ -71,6 +74,7 @@ class ERANN(keras.Model):
         time_mask=64,
         freq_mask=16,
         pitch_shift=0.0,
+        gain_db=0.0,
         seed=None,
         name=None,
         dtype=None,
@@ -87,6 +91,9 @@ class ERANN(keras.Model):
         else:
             inputs = keras.Input((None, n_mels), name=FRONTEND_LAYER)
             x = inputs
+        if gain_db:
+            floor = frontend.floor_db
+            x = RandomGain(gain_db, floor, seed=seed, name="random_gain", dtype=dtype)(x)
         if pitch_shift:
             mel_scale = {"n_mels": n_mels, "fmin": frontend.fmin, "fmax": frontend.fmax}
             x = PitchShift(pitch_shift, **mel_scale, seed=seed, name="pitch_shift", dtype=dtype)(x)
@@ -128,6 +135,7 @@ class ERANN(keras.Model):
         self.time_mask = time_mask
         self.freq_mask = freq_mask
         self.pitch_shift = pitch_shift
+        self.gain_db = gain_db
         self.seed = seed
         self._dtype_arg = dtype
 
@@ -181,6 +189,7 @@ class ERANN(keras.Model):
             "time_mask": self.time_mask,
             "freq_mask": self.freq_mask,
             "pitch_shift": self.pitch_shift,
+            "gain_db": self.gain_db,
             "seed": self.seed,
             "name": self.name,
             "dtype": self._dtype_arg,

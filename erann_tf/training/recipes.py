@@ -27,6 +27,7 @@ class Recipe:
     time_mask: int = 64
     freq_mask: int = 16
     pitch_shift: float = 0.0  # semitones; speech only
+    gain_db: float = 0.0  # random gain either way (not the paper's)
     batch_size: int = 32
     ema_decay: float = 0.999
     # Batches of clean training crops on which batch norm is re-estimated for

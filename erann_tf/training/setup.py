@@ -74,7 +74,8 @@ def build_model(settings, num_classes, init_from=None, seed=0):
         activation=recipe.activation,
         time_mask=settings.time_mask,
         freq_mask=settings.freq_mask,
-        pitch_shift=recipe.pitch_shift,
+        pitch_shift=settings.pitch_shift,
+        gain_db=settings.gain_db,
         seed=seed,
     )
     if init_from is None:

@@ -64,6 +64,8 @@ class TrainConfig:
     mixup_alpha: float | None = None
     time_mask: int | None = None
     freq_mask: int | None = None
+    pitch_shift: float | None = None  # semitones (default: the recipe's)
+    gain_db: float | None = None  # random gain in dB (default: the recipe's)
     max_clips: int | None = None  # at most N to train and N to validate on (quick runs)
     transport: str = "tfdata"  # or "pydataset" (no TensorFlow needed)
     cache: bool = True
@@ -119,6 +121,8 @@ class TrainConfig:
             mixup_alpha=pick(self.mixup_alpha, recipe.mixup_alpha),
             time_mask=pick(self.time_mask, recipe.time_mask),
             freq_mask=pick(self.freq_mask, recipe.freq_mask),
+            pitch_shift=pick(self.pitch_shift, recipe.pitch_shift),
+            gain_db=pick(self.gain_db, recipe.gain_db),
             balanced=pick(self.balanced, recipe.balanced),
             recalibrate_bn=pick(
                 self.recalibrate_bn, recipe.recalibrate_bn if self.distribute == "none" else 0
@@ -133,6 +137,7 @@ def _check_numbers(config, settings):
     """A ValueError naming the first flag whose value is out of range."""
     integer = lambda low: lambda v: isinstance(v, int) and v >= low  # noqa: E731
     positive = lambda v: math.isfinite(v) and v > 0  # noqa: E731
+    non_negative = lambda v: math.isfinite(v) and v >= 0  # noqa: E731
     optional = lambda test: lambda v: v is None or test(v)  # noqa: E731
     rules = (
         ("epochs", settings.epochs, "an integer >= 1", integer(1)),
@@ -152,10 +157,12 @@ def _check_numbers(config, settings):
             "mixup_alpha",
             settings.mixup_alpha,
             "a number >= 0 (0 turns mixup off)",
-            lambda v: math.isfinite(v) and v >= 0,
+            non_negative,
         ),
         ("time_mask", settings.time_mask, "an integer >= 0", integer(0)),
         ("freq_mask", settings.freq_mask, "an integer >= 0", integer(0)),
+        ("pitch_shift", settings.pitch_shift, "a number of semitones >= 0", non_negative),
+        ("gain_db", settings.gain_db, "a number of dB >= 0 (0 turns it off)", non_negative),
     )
     for name, value, allowed, test in rules:
         if not test(value):
@@ -178,6 +185,8 @@ class Settings:
     mixup_alpha: float
     time_mask: int
     freq_mask: int
+    pitch_shift: float
+    gain_db: float
     balanced: bool
     recalibrate_bn: int
 

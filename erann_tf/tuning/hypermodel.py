@@ -29,6 +29,8 @@ NAMES = (
     "mixup_alpha",
     "time_mask",
     "freq_mask",
+    "pitch_shift",
+    "gain_db",
 )
 
 
@@ -38,6 +40,7 @@ def space_for(recipe):
     (never longer than the clips it was made for), masks up to twice the
     recipe's or the paper's recipe's for the same data, whichever is larger
     (so that a recipe without SpecAugment, like esc10-cpu, can find it).
+    Pitch shift and random gain stay at the recipe's unless a range is given.
 
     Example:
     >>> from erann_tf.training.recipes import get_recipe
@@ -57,12 +60,17 @@ def space_for(recipe):
         "mixup_alpha": (0.0, 2.0),
         "time_mask": (0, 2 * max(recipe.time_mask, paper.time_mask)),
         "freq_mask": (0, 2 * max(recipe.freq_mask, paper.freq_mask)),
+        # Searched only when asked for (--space gain_db=0:12), so that a search
+        # made before they were searchable draws the same trials.
+        "pitch_shift": recipe.pitch_shift,
+        "gain_db": recipe.gain_db,
     }
 
 
 class ERANNHyperModel(keras_tuner.HyperModel):
     """Searches tm, width, crop_seconds, learning_rate (log scale), schedule,
-    mixup_alpha, time_mask and freq_mask; the recipe's values are the defaults.
+    mixup_alpha, time_mask and freq_mask (and pitch_shift and gain_db where
+    `space` gives them a range); the recipe's values are the defaults.
 
     `build(hp)` builds the package's ERANN and rejects, before any compute, a
     configuration whose multiply-adds for one crop exceed `max_macs`.
