@@ -12,9 +12,8 @@ from erann_tf.export.parity import clip_windows, compare
 from erann_tf.inference.runners import TFLiteRunner
 from erann_tf.models.metadata import read_metadata
 from erann_tf.models.presets import shipped_model_dir, shipped_models
+from erann_tf.training.recipes import get_recipe
 from tests.conftest import REPO
-
-DATA = {"esc10": "esc10", "fsdd": "fsdd", "ravdess": "ravdess"}  # recipe -> ../shared/data/...
 
 
 def test_the_expected_models_are_shipped():
@@ -34,7 +33,7 @@ def test_every_format_loads_and_agrees(name, shared):
         info.tm,
         info.width,
     )
-    data = shared / "data" / DATA[info.training["recipe"]]
+    data = shared / "data" / get_recipe(info.training["recipe"]).source  # its folder there
     windows = clip_windows(data, info.window_samples, info.sample_rate, limit=32)
     reference = model.predict(windows, batch_size=8, verbose=0)
     for quantize in ("float16", "int8"):

@@ -38,32 +38,38 @@ def test_recipes_carry_the_papers_settings():
     assert all(
         r.batch_size == 32 and r.ema_decay == 0.999 and r.mixup_alpha == 1.0
         for name, r in RECIPES.items()
-        if name != "esc10-cpu"
+        if not name.endswith("-cpu")
     )
     with pytest.raises(AttributeError):
         audioset.crop_seconds = 4.0  # frozen
 
 
 @pytest.mark.tf_only  # the recipe's values, not the backend, are under test
-def test_cpu_recipe_reads_esc10_and_builds_its_own_model(shared):
-    """esc10-cpu reads ESC-10 and builds its model with its own settings, not
-    the paper's (training itself is the same code for every recipe)."""
-    recipe = RECIPES["esc10-cpu"]
-    assert (recipe.source, recipe.model) == ("esc10", "ERANN-4x4-1")
+@pytest.mark.parametrize(
+    "name, fold, expected",
+    [
+        ("esc10-cpu", "1", (4, 1, 3.3, 3.9e-4, "one_cycle", 0.54, 0, 1, 0.0, 0.0)),
+        ("fsdd-cpu", "george", (4, 1, 0.94, 1e-3, "constant", 0.75, 21, 1, 1.6, 6.5)),
+    ],
+)
+def test_cpu_recipes_read_their_data_and_build_their_own_model(shared, name, fold, expected):
+    """A CPU recipe reads its dataset and builds its model with its own
+    settings, not the paper's (training is the same code for every recipe)."""
+    recipe = RECIPES[name]
     config = TrainConfig(
-        recipe="esc10-cpu", data=str(shared / "data" / "esc10"), output="unused", fold="1",
+        recipe=name, data=str(shared / "data" / recipe.source), output="unused", fold=fold,
         max_clips=16,
     )  # fmt: skip
     settings = config.resolved()
-    assert (settings.tm, settings.width, settings.crop_seconds) == (4, 1, 3.3)
-    assert (settings.learning_rate, settings.schedule) == (3.9e-4, "one_cycle")
-    assert (settings.mixup_alpha, settings.time_mask, settings.freq_mask) == (0.54, 0, 1)
+    fields = ("tm", "width", "crop_seconds", "learning_rate", "schedule", "mixup_alpha")
+    fields += ("time_mask", "freq_mask", "pitch_shift", "gain_db")
+    assert tuple(getattr(settings, field) for field in fields) == expected
     loader, val_loader = load_data(config, settings, progress=False)
     assert (len(loader.clips), len(val_loader.clips)) == (16, 16)
-    assert "crackling_fire" in loader.class_names and len(loader.class_names) == 10
     model = build_model(settings, len(loader.class_names))
-    assert (model.tm, model.width, model.time_mask, model.freq_mask) == (4, 1, 0, 1)
-    assert model.output.shape == (None, 10)
+    assert len(loader.class_names) == 10 and model.output.shape == (None, 10)
+    augmentations = (model.time_mask, model.freq_mask, model.pitch_shift, model.gain_db)
+    assert (model.tm, model.width, *augmentations) == (4, 1, *expected[6:])
 
 
 def test_config_overrides_and_bad_values(fsdd_manifest):

@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-HELP = "train an ERANN with one of the paper's recipes (or esc10-cpu, for a CPU)"
+HELP = "train an ERANN with one of the paper's recipes (or esc10-cpu or fsdd-cpu, for a CPU)"
 
 
 def add_training_arguments(parser):
@@ -18,7 +18,7 @@ def add_training_arguments(parser):
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        help="the paper's recipe, or esc10-cpu for a CPU (sets t_c, LR, loss)",
+        help="the paper's recipe, or esc10-cpu or fsdd-cpu for a CPU (sets t_c, LR, loss)",
     )
     parser.add_argument("--data", help="dataset folder (or a CSV manifest with --layout manifest)")
     parser.add_argument(
