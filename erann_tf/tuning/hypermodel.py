@@ -32,6 +32,10 @@ NAMES = (
     "pitch_shift",
     "gain_db",
 )
+# Registered with KerasTuner only when searched or pinned: every registered
+# hyper-parameter, a fixed one too, advances the random tuner's seed, so a
+# search made before these two existed draws the same trials only without them.
+OPTIONAL = ("pitch_shift", "gain_db")
 
 
 def space_for(recipe):
@@ -60,9 +64,7 @@ def space_for(recipe):
         "mixup_alpha": (0.0, 2.0),
         "time_mask": (0, 2 * max(recipe.time_mask, paper.time_mask)),
         "freq_mask": (0, 2 * max(recipe.freq_mask, paper.freq_mask)),
-        # Searched only when asked for (--space gain_db=0:12), so that a search
-        # made before they were searchable draws the same trials.
-        "pitch_shift": recipe.pitch_shift,
+        "pitch_shift": recipe.pitch_shift,  # searched only with a range (OPTIONAL)
         "gain_db": recipe.gain_db,
     }
 
@@ -152,6 +154,11 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         """Registers the search space on `hp` and returns the chosen values."""
         defaults = self.defaults()
         return {name: _declare(hp, name, self.space[name], defaults[name]) for name in NAMES}
+
+    def values(self, hp):
+        """Every hyper-parameter's value in a trial's `hp`, the unregistered
+        OPTIONAL ones included; `hp` is left as it is."""
+        return self.declare(hp.copy())
 
     def build(self, hp):
         values = self.declare(hp)
@@ -246,6 +253,8 @@ def _lowest(kind):
 
 
 def _declare(hp, name, kind, default):
+    if name in OPTIONAL and name not in hp and not isinstance(kind, list | tuple):
+        return kind  # neither searched nor pinned: not registered (OPTIONAL says why)
     if isinstance(kind, list):
         return hp.Choice(name, kind, default=default if default in kind else kind[0])
     if not isinstance(kind, tuple):

@@ -154,7 +154,7 @@ def write_trials(tuner, path, classes):
     its folder, tuner/trial_<id>."""
     rows = []
     for trial in sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id):
-        values = trial.hyperparameters.values
+        values = tuner.hypermodel.values(trial.hyperparameters)
         cost = complexity(values["tm"], values["width"], classes, seconds=values["crop_seconds"])
         seconds = (
             trial.metrics.get_last_value("seconds") if trial.metrics.exists("seconds") else None
