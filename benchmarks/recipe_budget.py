@@ -11,6 +11,8 @@ should share the machine, the fold and the validation clips.
 
     python benchmarks/recipe_budget.py runs/esc10-cpu-fold1 runs/esc10-fold1 \
         --minutes 15,30,45 --png recipe_budget.png
+
+--labels names the runs where recipe and model do not tell them apart.
 """
 
 import argparse
@@ -59,9 +61,17 @@ def main():
     parser.add_argument("runs", nargs="+", help="run folders trained with --fold")
     parser.add_argument("--minutes", default="15,30,45,60", help="budgets, comma-separated")
     parser.add_argument("--png", help="write the scores against minutes here")
+    parser.add_argument(
+        "--labels", help="the runs' names, comma-separated (default: recipe and model)"
+    )
     args = parser.parse_args()
     budgets = [float(value) for value in args.minutes.split(",")]
     runs = [load_run(folder) for folder in args.runs]
+    if args.labels:
+        labels = args.labels.split(",")
+        if len(labels) != len(runs):
+            raise SystemExit(f"--labels gives {len(labels)} names for {len(runs)} runs")
+        runs = [(label, *run[1:]) for label, run in zip(labels, runs, strict=True)]
     print("| run | minutes | epochs | last epoch | mean of last 3 |")
     print("| --- | --- | --- | --- | --- |")
     for label, minutes, scores in runs:

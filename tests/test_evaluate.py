@@ -2,6 +2,7 @@
 does, in every model format, with the data's labels matched to the model's
 class names by name."""
 
+import csv
 import json
 import pathlib
 
@@ -84,3 +85,30 @@ def test_evaluate_command_maps_names_and_takes_every_format(shared, tmp_path, ca
     code, out, err = erann(capsys, *shipped, "--recipe", "fsdd", "--data", fsdd)
     assert code == 2 and err.startswith("erann evaluate: error: ")
     assert "label '0' is not a class" in err and len(err.strip().splitlines()) == 1
+
+
+def test_evaluate_writes_each_clip_s_scores(shared, tmp_path, capsys):
+    """--predictions lists every scored clip with its top class, as the
+    accuracy counts them; a folder in its place is one line."""
+    fsdd = str(shared / "data" / "fsdd")
+    csv_path = tmp_path / "out" / "scores.csv"
+    args = ["evaluate", "erann-fsdd", "--recipe", "fsdd", "--data", fsdd, "--max-clips", "12"]
+    code, out, err = erann(capsys, *args, "--json", "--predictions", str(csv_path))
+    assert code == 0, err[-2000:]
+    result = json.loads(out)
+    rows = list(csv.DictReader(csv_path.open()))
+    assert len(rows) == result["clips"] == 12
+    digits = [str(d) for d in range(10)]
+    assert list(rows[0]) == ["path", "labels", "top", "correct", *digits]
+    for row in rows:
+        assert pathlib.Path(row["path"]).is_file()
+        assert row["labels"] == pathlib.Path(row["path"]).name.split("_")[0]
+        scores = [float(row[d]) for d in digits]
+        assert row["top"] == digits[int(np.argmax(scores))]
+        assert row["correct"] == str(int(row["top"] == row["labels"]))
+        assert sum(scores) == pytest.approx(1.0, abs=1e-4)  # softmax
+    assert np.mean([int(r["correct"]) for r in rows]) == pytest.approx(result["accuracy"])
+
+    code, _, err = erann(capsys, *args, "--predictions", str(tmp_path))
+    assert code == 2 and f"--predictions {tmp_path} is a folder" in err
+    assert len(err.strip().splitlines()) == 1

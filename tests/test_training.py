@@ -154,6 +154,23 @@ def test_pydataset_transport_trains_on_any_backend(tiny_run):
     assert loaded.output.shape == (None, 10)
 
 
+def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
+    """What a card or an export reads from a run: each effective setting (the
+    recipe's where the command gave none) and the command that repeats it."""
+    from erann_tf.training.run_metadata import run_metadata
+
+    run, config, result = tiny_run
+    info = run_metadata(run)
+    recipe = RECIPES["fsdd"]
+    assert info.training["recipe"] == "fsdd" and info.training["epochs"] == result["epochs"]
+    assert info.training["pitch_shift"] == recipe.pitch_shift
+    assert info.training["gain_db"] == recipe.gain_db
+    assert info.training["time_mask"] == recipe.time_mask
+    assert info.training["recalibrate_bn"] == 2 and info.training["batch_size"] == 8
+    assert info.window_s == recipe.crop_seconds and info.classes == tuple(str(d) for d in range(10))
+    assert "--recalibrate-bn 2" in info.command and "--max-clips 16" in info.command
+
+
 @pytest.mark.tf_only
 def test_mixed_precision_run(fsdd_manifest, tmp_path):
     result = train(

@@ -1,6 +1,7 @@
 """`erann evaluate`: a trained model's metrics on a dataset, in any format."""
 
 import json
+import os
 import sys
 
 HELP = "evaluate a trained model (any format) on a dataset"
@@ -36,6 +37,11 @@ def register(subparsers):
         type=float,
         help="the scoring window (default: the model's training crop t_c)",
     )
+    parser.add_argument(
+        "--predictions",
+        metavar="CSV",
+        help="also write each clip's path, labels, top class and class scores to this CSV",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -48,6 +54,8 @@ def run(args):
     from erann_tf.training.recipes import get_recipe
 
     recipe = get_recipe(args.recipe)
+    if args.predictions and os.path.isdir(args.predictions):
+        raise ValueError(f"--predictions {args.predictions} is a folder; give a CSV file's path")
     runner = load_runner(args.model)
     if runner.warning:
         print(f"erann evaluate: warning: {runner.warning}", file=sys.stderr)
@@ -68,7 +76,14 @@ def run(args):
         window = int(round(args.crop_seconds * info.sample_rate))
     loader = ClipLoader(clips, on_bad_file=args.on_bad_file, frontend=info.frontend)
     loader.scan(progress=not args.json)
-    result = evaluate(runner, loader, recipe.multi_label, window, progress=not args.json)
+    result = evaluate(
+        runner,
+        loader,
+        recipe.multi_label,
+        window,
+        progress=not args.json,
+        predictions=args.predictions,
+    )
     result.update(
         {
             "model": args.model,

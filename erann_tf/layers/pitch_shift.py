@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from erann_tf.checks import check_number
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.layers.frontend import hz_to_mel, mel_to_hz
 
@@ -39,9 +40,7 @@ class PitchShift(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not max_semitones >= 0:
-            raise ValueError(f"max_semitones={max_semitones!r} is not allowed; it must be >= 0")
-        self.max_semitones = float(max_semitones)
+        self.max_semitones = check_number("max_semitones", max_semitones)
         self.n_mels = n_mels
         self.fmin = float(fmin)
         self.fmax = float(fmax)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from erann_tf.checks import check_number
 from erann_tf.data.frontend_config import FRONTEND
 
 
@@ -32,9 +33,7 @@ class RandomGain(keras.layers.Layer):
 
     def __init__(self, max_db=6.0, floor_db=FRONTEND.floor_db, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= max_db < float("inf"):
-            raise ValueError(f"max_db={max_db!r} is not allowed; it must be a number >= 0")
-        self.max_db = float(max_db)
+        self.max_db = check_number("max_db", max_db)
         self.floor_db = float(floor_db)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

@@ -1,6 +1,7 @@
 """Evaluation over windows of each clip: accuracy for classification, mAP / AUC / d' for
 tagging (scikit-learn), and the plots of a run."""
 
+import csv
 import statistics
 
 import numpy as np
@@ -8,6 +9,7 @@ import tqdm
 from sklearn import metrics
 
 from erann_tf import plots
+from erann_tf.atomic import atomic_path
 from erann_tf.data.pipeline import evaluation_batches
 
 
@@ -104,12 +106,43 @@ def tagging_metrics(targets, scores, class_names):
     }
 
 
-def evaluate(model, loader, multi_label, window, progress=False):
+def evaluate(model, loader, multi_label, window, progress=False, predictions=None):
     """The recipe's metrics of `model` on every clip of `loader`, each scored
-    as the mean over its windows of `window` samples (`predict_clips`)."""
+    as the mean over its windows of `window` samples (`predict_clips`), and
+    each clip's scores written to the CSV `predictions` if given."""
     scores, targets = predict_clips(model, loader, window, progress=progress)
+    if predictions is not None:
+        write_predictions(predictions, loader, scores)
     metric = tagging_metrics if multi_label else classification_metrics
     return metric(targets, scores, loader.class_names)
+
+
+def write_predictions(path, loader, scores):
+    """A CSV, written atomically, of every scored clip in loader order: its
+    path, its labels (";" between several), the top-scoring class, whether
+    that is one of the labels, then each class's score.
+
+    Example:
+    >>> import os, tempfile
+    >>> from erann_tf.data.loader import ClipLoader
+    >>> from erann_tf.data.sources import Clip, ClipSet
+    >>> clips = ClipSet((Clip("a.wav", ("cat",), "1"),), ("cat", "dog"), False)
+    >>> path = os.path.join(tempfile.mkdtemp(), "scores.csv")
+    >>> write_predictions(path, ClipLoader(clips), np.array([[0.25, 0.75]]))
+    >>> print(open(path).read().strip())
+    path,labels,top,correct,cat,dog
+    a.wav,cat,dog,0,0.250000,0.750000
+    """
+    names = list(loader.class_names)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "labels", "top", "correct", *names])
+        for index, row in zip(loader.good, scores, strict=True):
+            clip = loader.clips.clips[index]
+            top = names[int(np.argmax(row))]
+            labels = ";".join(clip.labels)
+            values = [f"{value:.6f}" for value in row]
+            writer.writerow([clip.path, labels, top, int(top in clip.labels), *values])
 
 
 def headline(result):

@@ -37,9 +37,7 @@ def run_metadata(run_dir, name=None):
             "clips": result["train_clips"],
             "held_out_fold": config.fold,
             "epochs": result["epochs"],  # trained, fewer than planned after a time limit
-            "batch_size": settings.batch_size,
-            "learning_rate": settings.learning_rate,
-            "mixup_alpha": settings.mixup_alpha,
+            **recipe_settings(settings),
             "seconds": result["seconds"],
             "backend": result["backend"],
             "precision": config.precision,
@@ -47,6 +45,17 @@ def run_metadata(run_dir, name=None):
         metrics=metrics,
         command=training_command(dataclasses.asdict(config)),
     )
+
+
+def recipe_settings(settings):
+    """Every effective training setting of a Settings but the model and the
+    planned epochs (batch, schedule, augmentations, batch-norm re-estimation)."""
+    skip = ("recipe", "tm", "width", "epochs")
+    return {
+        field.name: getattr(settings, field.name)
+        for field in dataclasses.fields(settings)
+        if field.name not in skip
+    }
 
 
 def training_command(config):
