@@ -20,7 +20,8 @@ from erann_tf.data.audio import SAMPLE_RATE, load_audio
 from erann_tf.data.layouts import read_clips
 from erann_tf.training.recipes import get_recipe
 
-FRAME = SAMPLE_RATE // 100  # 10 ms
+FRAMES_PER_SECOND = 100
+FRAME = SAMPLE_RATE // FRAMES_PER_SECOND  # 10 ms
 
 
 def extent(wave, crop_frames, db):
@@ -38,9 +39,9 @@ def extent(wave, crop_frames, db):
         share = float(inside.mean() / active.sum())
     return (
         len(wave) / SAMPLE_RATE,
-        where[0] / 100,
-        (frames - 1 - where[-1]) / 100,
-        (where[-1] - where[0] + 1) / 100,
+        where[0] / FRAMES_PER_SECOND,
+        (frames - 1 - where[-1]) / FRAMES_PER_SECOND,
+        (where[-1] - where[0] + 1) / FRAMES_PER_SECOND,
         share,
     )
 
@@ -53,7 +54,7 @@ def main():
     args = parser.parse_args()
     recipe = get_recipe(args.recipe)
     clips = read_clips(recipe.source, args.data)
-    crop_frames = int(recipe.crop_seconds * 100)
+    crop_frames = int(recipe.crop_seconds * FRAMES_PER_SECOND)
     rows = {}
     for clip in tqdm.tqdm(clips.clips, unit="clip", desc="measuring"):
         row = extent(load_audio(clip.path), crop_frames, args.db)

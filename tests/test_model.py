@@ -152,7 +152,6 @@ def test_trains_on_real_clips(shared):
     On TF this runs the default oneDNN CPU kernels without XLA, where strided
     1x1 convolutions would crash the backward pass (DESIGN.md §4); jitted or
     not as the trainer compiles it."""
-    keras.utils.set_random_seed(0)
     waves, labels = _fsdd_batch(shared)
     model = ERANN(tm=4, width=1, num_classes=10, activation="softmax", seed=0)
     model.compile(
