@@ -17,7 +17,7 @@ from erann_tf.training.evaluation import classification_metrics, tagging_metrics
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.schedules import OneCycle
 from erann_tf.training.setup import build_model
-from erann_tf.training.trainer import load_data
+from erann_tf.training.trainer import load_data, resume_run
 from tests.conftest import copy_run, erann, tiny_config
 
 
@@ -371,11 +371,13 @@ def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
     resume = TrainConfig(recipe="", data="", output=str(run))  # config.json replaces it
     again = train(resume, resume=True, progress=False)  # each invocation gets the limit
     assert [entry["epoch"] for entry in again["history"]] == [1, 2]
-    finished = train(resume, resume=True, progress=False)
-    assert [entry["epoch"] for entry in finished["history"]] == [1, 2, 3]
+    finished = resume_run(str(run), progress=False, max_minutes=60.0, epochs=4)
+    assert [entry["epoch"] for entry in finished["history"]] == [1, 2, 3, 4]  # one sitting
     assert (
-        finished["epochs"] == 3 and finished["validation"]["clips"] == stopped["validation_clips"]
+        finished["epochs"] == 4 and finished["validation"]["clips"] == stopped["validation_clips"]
     )
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["max_minutes"], saved["epochs"]) == (60.0, 4)  # kept for the next resume
 
 
 @pytest.mark.parametrize(
@@ -404,6 +406,36 @@ def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):
     with pytest.raises(ValueError, match=re.escape(message)):
         train(dataclasses.replace(config, **kwargs), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "saved, argv, message",
+    [
+        ({}, ["--learning-rate", "1e-3"], "--learning-rate cannot be given with --resume"),
+        ({}, ["--fold", "2"], "--fold cannot be given with --resume"),
+        ({}, ["--no-cache"], "--no-cache cannot be given with --resume"),
+        ({}, ["--epochs", "2"], "--epochs 2 is not allowed; "),
+        ({}, ["--max-minutes", "-1"], "--max-minutes -1.0 is not allowed"),
+        (
+            {"schedule": "one_cycle"},
+            ["--epochs", "9"],
+            "--epochs cannot change when a one_cycle run resumes",
+        ),
+    ],
+)
+def test_resume_refuses_what_it_cannot_change(saved, argv, message, tmp_path, capsys):
+    """`erann train --resume` may change --epochs (up, on a constant schedule)
+    and --max-minutes; any other flag is a one-line error, and the run folder
+    is left as it was."""
+    run = tmp_path / "run"
+    run.mkdir()
+    config = {"recipe": "fsdd", "data": str(tmp_path / "nope"), "output": str(run), **saved}
+    (run / "config.json").write_text(json.dumps({**config, "epochs": 5}))
+    (run / "history.json").write_text(json.dumps([{"epoch": e} for e in range(1, 4)]))
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    code, _, err = erann(capsys, "train", "--resume", "--output", str(run), *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before
 
 
 def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):

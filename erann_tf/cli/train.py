@@ -29,9 +29,11 @@ def add_training_arguments(parser):
     parser.add_argument("--width", type=int, help="width multiplier W >= 1")
     parser.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
     parser.add_argument("--init-from", help="a .keras model to fine-tune; its head is replaced")
-    parser.add_argument("--on-bad-file", choices=BAD_FILE_POLICIES, default="error")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
+    parser.add_argument(
+        "--on-bad-file", choices=BAD_FILE_POLICIES, help="default: error (stop and name the file)"
+    )
+    parser.add_argument("--seed", type=int, help="default 0")
+    parser.add_argument("--precision", choices=sorted(PRECISIONS), help="default fp32")
     parser.add_argument("--batch-size", type=int, help="default 32")
     parser.add_argument("--learning-rate", type=float, help="default: the recipe's")
     parser.add_argument(
@@ -58,7 +60,7 @@ def add_training_arguments(parser):
         help="at most N clips to train on and N to validate on, spread over them",
     )
     parser.add_argument(
-        "--checkpoint-every", type=int, default=1, help="epochs between checkpoints (default 1)"
+        "--checkpoint-every", type=int, help="epochs between checkpoints (default 1)"
     )
     parser.add_argument(
         "--max-minutes",
@@ -73,7 +75,7 @@ def add_training_arguments(parser):
         "clean training crops before each validation and the saved models (default: the "
         "recipe's, 4; 0 turns it off; off with --distribute)",
     )
-    parser.add_argument("--transport", choices=TRANSPORTS, default="tfdata")
+    parser.add_argument("--transport", choices=TRANSPORTS, help="default tfdata")
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")
 
@@ -87,10 +89,10 @@ def config_from_args(args, fold, output):
     for flag in ("recipe", "data"):
         if getattr(args, flag) is None:
             raise ValueError(f"--{flag} is required")
-    given = {
+    given = {  # flags left out (None) take TrainConfig's defaults
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(TrainConfig)
-        if hasattr(args, f.name)
+        if getattr(args, f.name, None) is not None
     }
     given.update(fold=fold, output=output, cache=not args.no_cache)
     return TrainConfig(**given)
@@ -103,13 +105,16 @@ def register(subparsers):
     add_training_arguments(parser)
     parser.add_argument("--fold", help="hold this fold out for validation (default: train on all)")
     parser.add_argument("--output", help="run directory (default: runs/RECIPE-TIME)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --output (which may change only --epochs and --max-minutes)",
+    )
     parser.add_argument(
         "--distribute",
         choices=STRATEGIES,
-        default="none",
-        help="mirrored: this host's GPUs (or CPU devices); multiworker: hosts in TF_CONFIG, "
-        "reading --data as TFRecord shards (docs/scaling.md)",
+        help="none (the default): one device; mirrored: this host's GPUs (or CPU devices); "
+        "multiworker: hosts in TF_CONFIG, reading --data as TFRecord shards (docs/scaling.md)",
     )
     parser.set_defaults(run=run)
 
@@ -118,9 +123,7 @@ def run(args):
     from erann_tf.training.trainer import resume_run, train
 
     if args.resume:
-        if not args.output:
-            raise ValueError("--resume needs --output RUN_DIR")
-        result = resume_run(args.output)
+        result = resume_run(_resumed_output(args), **_resume_changes(args))
     else:
         output = args.output or os.path.join(
             "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -128,6 +131,31 @@ def run(args):
         result = train(config_from_args(args, args.fold, output))
     _print_result(result, args.output or output)
     return 0
+
+
+def _resumed_output(args):
+    if not args.output:
+        raise ValueError("--resume needs --output RUN_DIR")
+    return args.output
+
+
+def _resume_changes(args):
+    """The flags a resumed run may change; any other training flag is an error
+    (a resumed run keeps its config.json, and ignoring a flag would mislead)."""
+    import dataclasses
+
+    from erann_tf.training.trainer import RESUME_CHANGES, TrainConfig
+
+    names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
+    for name in [*names, "no_cache"]:
+        if name not in (*RESUME_CHANGES, "output") and getattr(args, name) not in (None, False):
+            allowed = ", ".join("--" + n.replace("_", "-") for n in RESUME_CHANGES)
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{flag} cannot be given with --resume: the run keeps the settings in its "
+                f"config.json; with --resume give only {allowed}"
+            )
+    return {name: getattr(args, name) for name in RESUME_CHANGES}
 
 
 def _print_result(result, output):

@@ -260,21 +260,57 @@ def train(config, resume=False, progress=True):
     return _locked(RunDir(config.output), config, False, progress)
 
 
-def resume_run(output, progress=True):
+RESUME_CHANGES = ("epochs", "max_minutes")  # all else a resumed run keeps from config.json
+
+
+def resume_run(output, progress=True, **changes):
     """Continues the run in `output` from its config.json and last checkpoint.
 
+    `changes` may set `epochs` (more of them, on a constant schedule: a
+    one-cycle rate follows the planned epochs) and `max_minutes` (the limit
+    from now on); config.json keeps them for the next resume.
+
     Example:
-        metrics = resume_run("runs/a")
+        metrics = resume_run("runs/a", max_minutes=30)
     """
     run = RunDir(output)
-    return _locked(run, run.load_config(), True, progress)
+    config = run.load_config()
+    changes = {name: value for name, value in changes.items() if value is not None}
+    for name in changes:
+        if name not in RESUME_CHANGES:
+            raise ValueError(
+                f"{name} cannot change when a run resumes; only {', '.join(RESUME_CHANGES)} can"
+            )
+    if changes:
+        config = _changed_for_resume(run, config, changes)
+    return _locked(run, config, True, progress, save_config=bool(changes))
 
 
-def _locked(run, config, resume, progress):
+def _changed_for_resume(run, config, changes):
+    changed = dataclasses.replace(config, **changes)
+    epochs, planned = changed.resolved().epochs, config.resolved()
+    if epochs == planned.epochs:
+        return changed
+    if config.distribute == "multiworker":
+        raise ValueError("--epochs cannot change when a multiworker run resumes")
+    if planned.schedule != "constant":
+        raise ValueError(
+            f"--epochs cannot change when a {planned.schedule} run resumes: "
+            "its learning rate follows the epochs it planned"
+        )
+    trained = len(run.history())
+    if epochs < trained:
+        raise ValueError(f"--epochs {epochs} is not allowed; {run.path} has trained {trained}")
+    return changed
+
+
+def _locked(run, config, resume, progress, save_config=False):
     settings = config.resolved()  # check everything before touching the disk
     if resume and config.distribute != "multiworker":
         run.lock.acquire()  # one writer per run folder (`create` takes it for a new run)
     try:
+        if save_config:
+            write_json(run.config, dataclasses.asdict(config))
         return _train(run, config, settings, resume, progress)
     finally:
         run.lock.release()
