@@ -35,6 +35,7 @@ def _bad_files(tmp_path, shared):
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("not audio at all\n" * 20)
     soundfile.write(tmp_path / "silence0.wav", np.zeros(0), 44100)
+    soundfile.write(tmp_path / "silent.flac", np.zeros((48000, 2)), 48000)  # stereo zeros
     soundfile.write(
         tmp_path / "nan.wav", np.array([0.1, np.nan, 0.2] * 100), 44100, subtype="FLOAT"
     )
@@ -45,6 +46,7 @@ def _bad_files(tmp_path, shared):
         "empty.wav": "not a readable audio file",
         "notes.txt": "not a readable audio file",
         "silence0.wav": "empty audio",
+        "silent.flac": "digital silence (every sample is 0)",
         "nan.wav": "NaN or Inf",
         "truncated.ogg": "",
     }
@@ -57,6 +59,15 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path, shared):
         message = str(error.value)
         assert message.startswith(str(tmp_path / name)) and why in message, message
         assert "\n" not in message
+
+
+def test_a_quiet_window_of_a_long_file_is_not_silence(tmp_path):
+    """Only a whole file of zeros is refused: a window cut from a longer file
+    (training's random crops of long clips) may fall on a pause."""
+    wave = np.concatenate([np.zeros(8000 * 3), np.full(8000 * 3, 0.1)])
+    soundfile.write(tmp_path / "pause.wav", wave, 8000)
+    window = load_audio(tmp_path / "pause.wav", sample_rate=8000, max_seconds=2.0)
+    assert window.shape == (16000,) and not window.any()
 
 
 def test_too_short_after_resampling(tmp_path):

@@ -27,13 +27,13 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     from the numpy Generator `rng`, or from the start without one.
 
     Raises AudioError, naming the file, for a missing, empty, corrupt or
-    non-audio file, NaN or Inf samples, or fewer than `min_samples` samples
-    after resampling.
+    non-audio file, NaN or Inf samples, digital silence (a whole file of
+    zeros), or fewer than `min_samples` samples after resampling.
 
     Example:
     >>> import numpy as np, soundfile, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> soundfile.write(path, np.zeros(8000, "float32"), 8000)
+    >>> soundfile.write(path, np.full(8000, 0.1, "float32"), 8000)
     >>> load_audio(path).shape
     (44100,)
     """
@@ -49,7 +49,7 @@ def decode_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds
     Example:
     >>> import io, numpy as np, soundfile
     >>> buffer = io.BytesIO()
-    >>> soundfile.write(buffer, np.zeros(8000, "float32"), 8000, format="WAV")
+    >>> soundfile.write(buffer, np.full(8000, 0.1, "float32"), 8000, format="WAV")
     >>> decode_audio(buffer.getvalue(), "tone.wav").shape
     (44100,)
     """
@@ -63,7 +63,7 @@ def check_audio(data, name, sample_rate=SAMPLE_RATE, min_samples=1):
     Example:
     >>> import io, numpy as np, soundfile
     >>> buffer = io.BytesIO()
-    >>> soundfile.write(buffer, np.zeros(8000, "float32"), 8000, format="WAV")
+    >>> soundfile.write(buffer, np.full(8000, 0.1, "float32"), 8000, format="WAV")
     >>> check_audio(buffer.getvalue(), "tone.wav")
     44100
     """
@@ -97,7 +97,7 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=1.0):
     Example:
     >>> import numpy as np, soundfile, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> soundfile.write(path, np.zeros(24000, "float32"), 8000)
+    >>> soundfile.write(path, np.full(24000, 0.1, "float32"), 8000)
     >>> sum(len(b) for b in stream_audio(path, block_seconds=1.0))
     132300
     """
@@ -139,7 +139,7 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
         if handle.samplerate != sample_rate:
             resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, "float32", "HQ")
         block = max(1, min(int(block_seconds * handle.samplerate), MAX_BLOCK // handle.channels))
-        total = 0
+        total, heard = 0, False
         while True:
             size = block if wanted is None else min(block, wanted - total)
             try:
@@ -149,6 +149,7 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
             total += len(samples)
             last = len(samples) < size or total == wanted
             _check_samples(samples, name)
+            heard = heard or bool(samples.any())
             mono = samples.mean(axis=1)
             if resampler is not None:
                 mono = resampler.resample_chunk(mono, last=last)
@@ -158,6 +159,8 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
                 break
         if total == 0:
             raise AudioError(f"{name}: empty audio (0 samples)")
+        if not heard and wanted is None:  # a window of a long file may be quiet
+            raise AudioError(f"{name}: digital silence (every sample is 0): nothing to hear")
 
 
 MAX_AMPLITUDE = 1e4  # 80 dB over full scale; the frontend's power spectrum overflows near 1e17
