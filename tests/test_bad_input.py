@@ -31,6 +31,7 @@ def _make_bad_files(folder, shared):
     huge = np.array([0.1, 1e18] * 2000, np.float32)  # finite, but overflows the frontend
     soundfile.write(folder / "huge.wav", huge, 8000, subtype="FLOAT")
     soundfile.write(folder / "short.wav", np.full(100, 0.1), 8000)  # 551 samples at 44.1 kHz
+    soundfile.write(folder / "silent.wav", np.zeros(8000), 8000)
     (folder / "random.mp3").write_bytes(rng.bytes(20000))
     return {
         "corrupt.wav": "not a readable audio file",
@@ -41,6 +42,7 @@ def _make_bad_files(folder, shared):
         "inf.wav": "NaN or Inf",
         "huge.wav": "samples reach 1e+18; audio must stay within +-10000",
         "short.wav": "too short; at least 691",
+        "silent.wav": "digital silence (every sample is 0)",
         "missing.wav": "no such file",
         "random.mp3": "the data is damaged or not in a format libsndfile reads",
     }
