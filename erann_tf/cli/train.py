@@ -30,10 +30,16 @@ def add_training_arguments(parser):
     parser.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
     parser.add_argument("--init-from", help="a .keras model to fine-tune; its head is replaced")
     parser.add_argument(
-        "--on-bad-file", choices=BAD_FILE_POLICIES, help="default: error (stop and name the file)"
+        "--on-bad-file",
+        choices=BAD_FILE_POLICIES,
+        help="error (the default): stop, naming the file; skip: leave it out and report it",
     )
-    parser.add_argument("--seed", type=int, help="default 0")
-    parser.add_argument("--precision", choices=sorted(PRECISIONS), help="default fp32")
+    parser.add_argument(
+        "--seed", type=int, help="seed of the weights, data order and augmentations (default 0)"
+    )
+    parser.add_argument(
+        "--precision", choices=sorted(PRECISIONS), help="bf16, fp16: mixed precision (default fp32)"
+    )
     parser.add_argument("--batch-size", type=int, help="default 32")
     parser.add_argument("--learning-rate", type=float, help="default: the recipe's")
     parser.add_argument(
@@ -75,7 +81,11 @@ def add_training_arguments(parser):
         "clean training crops before each validation and the saved models (default: the "
         "recipe's, 4; 0 turns it off; off with --distribute)",
     )
-    parser.add_argument("--transport", choices=TRANSPORTS, help="default tfdata")
+    parser.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="tfdata (the default) or pydataset (a Keras PyDataset: no TensorFlow needed)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")
 
