@@ -148,6 +148,7 @@ def test_pydataset_transport_trains_on_any_backend(tiny_run):
         "final.keras",
         "best.keras",
         "evaluation.png",
+        "labels.txt",
     ):
         assert (run / name).is_file(), name
     loaded = keras.models.load_model(run / "final.keras")
@@ -169,6 +170,19 @@ def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
     assert info.training["recalibrate_bn"] == 2 and info.training["batch_size"] == 8
     assert info.window_s == recipe.crop_seconds and info.classes == tuple(str(d) for d in range(10))
     assert "--recalibrate-bn 2" in info.command and "--max-clips 16" in info.command
+
+
+def test_best_keras_names_its_classes_while_the_run_trains(tiny_run, tmp_path):
+    """A run still training has no metrics.json yet; its best.keras is still
+    evaluated with the run's class names and crop (labels.txt, config.json)."""
+    from erann_tf.inference.runners import load_runner
+
+    run = copy_run(tiny_run[0], tmp_path / "run")
+    (run / "metrics.json").unlink()
+    runner = load_runner(str(run / "best.keras"))
+    assert runner.metadata.classes == tuple(str(d) for d in range(10))
+    assert runner.metadata.window_s == 1.0 and runner.warning is None
+    assert runner.metadata.training["epochs"] == len(json.loads((run / "history.json").read_text()))
 
 
 @pytest.mark.tf_only

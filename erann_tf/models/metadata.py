@@ -86,8 +86,7 @@ def for_file(path, num_classes, window_s=DEFAULT_WINDOW_S):
     labels = os.path.join(folder, "labels.txt")
     classes = numbered_classes(num_classes)
     if os.path.isfile(labels):
-        with open(labels, encoding="utf-8") as handle:
-            named = tuple(line.rstrip("\n") for line in handle)
+        named = read_labels(folder)
         if len(named) != num_classes:
             raise ValueError(f"{labels}: {len(named)} names for a model of {num_classes} classes")
         classes = named
@@ -159,6 +158,17 @@ def check_metadata(metadata, num_classes, frontend=None, source="the model"):
 def write_metadata(folder, metadata):
     """metadata.json and labels.txt (one class a line, in output order), atomically."""
     write_json(os.path.join(folder, "metadata.json"), metadata.to_json())
+    write_labels(folder, metadata.classes)
+
+
+def read_labels(folder):
+    """The class names in `folder`'s labels.txt, in output order."""
+    with open(os.path.join(folder, "labels.txt"), encoding="utf-8") as handle:
+        return tuple(line.rstrip("\n") for line in handle)
+
+
+def write_labels(folder, classes):
+    """labels.txt in `folder`: one class a line, in output order, atomically."""
     with atomic_path(os.path.join(folder, "labels.txt")) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write("".join(f"{label}\n" for label in metadata.classes))
+            handle.write("".join(f"{label}\n" for label in classes))

@@ -44,7 +44,7 @@ def run_multiworker(run, config, settings, distribution, resume, progress):
         steps = min(steps, max(1, config.max_clips // global_batch))
     chief = distribution.is_chief
     val_loader = _validation(config, progress) if chief else None
-    setup = dict(classes=len(shards.classes), steps=steps, val_loader=val_loader)
+    setup = dict(classes=tuple(shards.classes), steps=steps, val_loader=val_loader)
     setup["bad_files"] = BadFiles()  # the shards were checked when they were written
     begun = start(run, config, settings, distribution, resume, setup, started, write=chief)
     trainer, epoch_end, first_epoch = begun.trainer, begun.epoch_end, begun.first_epoch

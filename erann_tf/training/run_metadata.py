@@ -1,27 +1,29 @@
 """A training run's facts as model metadata: a run folder's final.keras can be
 exported or used for prediction as it is, its config.json and metrics.json
-saying what a model folder's metadata.json says."""
+saying what a model folder's metadata.json says (and its best.keras can be
+evaluated while the run trains, from config.json and labels.txt)."""
 
 import dataclasses
 import json
 import os
 
-from erann_tf.models.metadata import Metadata
+from erann_tf.models.metadata import Metadata, read_labels
 from erann_tf.training.trainer import RunDir
 
 
 def is_run_folder(folder):
-    """Whether `folder` is a training run's output (config.json and metrics.json)."""
-    return os.path.isfile(os.path.join(folder, "config.json")) and os.path.isfile(
-        os.path.join(folder, "metrics.json")
-    )
+    """Whether `folder` is a training run's output: config.json and
+    metrics.json, or labels.txt while the run is still training."""
+    has = lambda name: os.path.isfile(os.path.join(folder, name))  # noqa: E731
+    return has("config.json") and (has("metrics.json") or has("labels.txt"))
 
 
 def run_metadata(run_dir, name=None):
-    """Metadata of the model a training run wrote (its config.json and metrics.json)."""
-    config = RunDir(run_dir).load_config()
-    with open(os.path.join(run_dir, "metrics.json"), encoding="utf-8") as handle:
-        result = json.load(handle)
+    """Metadata of the model a training run wrote (its config.json and
+    metrics.json); of a run still training, from its labels.txt and history."""
+    run = RunDir(run_dir)
+    config = run.load_config()
+    result = _finished(run_dir) or _so_far(run)
     settings = config.resolved()
     metrics = {"validation": result["validation"]} if result.get("validation") else {}
     return Metadata(
@@ -45,6 +47,20 @@ def run_metadata(run_dir, name=None):
         metrics=metrics,
         command=training_command(dataclasses.asdict(config)),
     )
+
+
+def _finished(run_dir):
+    path = os.path.join(run_dir, "metrics.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _so_far(run):
+    """What a run still training can say: its classes and epochs so far."""
+    classes, epochs = read_labels(run.path), len(run.history())
+    return dict(classes=classes, epochs=epochs, train_clips=None, seconds=None, backend=None)
 
 
 def recipe_settings(settings):

@@ -11,6 +11,7 @@ import keras
 
 from erann_tf.atomic import write_json
 from erann_tf.models import ERANN
+from erann_tf.models.metadata import write_labels
 from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
 from erann_tf.training.callbacks import EpochEnd
@@ -35,19 +36,21 @@ def start(run, config, settings, distribution, resume, data, started, write=True
     """The model and trainer built in the strategy's scope (batch norm summed
     over replicas), the run folder created (`write`, a new run) or its
     checkpoint loaded (`resume`), and the EpochEnd callback, whose time limit
-    counts from `started`. `data`: classes, steps (per epoch), val_loader (or
+    counts from `started`. `data`: classes (names), steps (per epoch), val_loader (or
     None), bad_files and, optionally, recalibration (a BatchNormRecalibration)
     of the loop's data."""
     with distribution.scope():
-        model = build_model(settings, data["classes"], config.init_from, config.seed)
+        model = build_model(settings, len(data["classes"]), config.init_from, config.seed)
         trainer = compile_trainer(model, settings, data["steps"], config.seed)
     plain = None  # a replica-free twin to evaluate with, under a strategy
     if distribution.strategy is not None:
         synchronize_batchnorm(model)
         if data["val_loader"] is not None:
-            plain = build_model(settings, data["classes"], seed=config.seed)
+            plain = build_model(settings, len(data["classes"]), seed=config.seed)
     if write and not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind
+    if write:  # a run's models name their classes while it trains (evaluate best.keras)
+        write_labels(run.path, data["classes"])
     first_epoch, history = 0, []
     if resume and os.path.isfile(run.checkpoint):
         first_epoch = load_state(run.checkpoint, trainer)

@@ -341,7 +341,7 @@ def _run(run, config, settings, distribution, resume, progress):
     loader, val_loader = load_data(config, settings, progress)
     batch = settings.batch_size * distribution.replicas  # the global batch
     steps = steps_per_epoch(loader, batch)
-    setup = dict(classes=len(loader.class_names), steps=steps, val_loader=val_loader)
+    setup = dict(classes=tuple(loader.class_names), steps=steps, val_loader=val_loader)
     setup["bad_files"] = loader.bad_files
     setup["recalibration"] = recalibration_for(loader, settings, config.seed)
     begun = start(run, config, settings, distribution, resume, setup, started)
