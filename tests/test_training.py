@@ -220,6 +220,13 @@ def test_evaluate_and_cv_commands(fsdd_manifest, tmp_path, capsys):
     summary = json.loads(out.strip().splitlines()[-1])
     assert set(summary["folds"]) == {"heldout", "train"}
     assert summary["mean"] == pytest.approx(np.mean(list(summary["folds"].values())))
+    cv = ["cv", *common, *tiny, "--output", str(tmp_path / "cv")]
+    code, out, _ = erann(capsys, *cv, "--max-minutes", "5")  # a new time limit: collected
+    assert code == 0 and json.loads(out.strip().splitlines()[-1]) == summary
+    code, _, err = erann(capsys, *cv, "--mixup-alpha", "0")  # never mixes folds trained otherwise
+    assert (
+        code == 2 and "fold-heldout: trained with --mixup-alpha 1.0, this command gives 0.0" in err
+    )
     fold_run = tmp_path / "cv" / "fold-heldout"
     evaluate = ["evaluate", str(fold_run / "final.keras"), *common, "--fold", "heldout"]
     code, out, err = erann(capsys, *evaluate, "--max-clips", "48", "--json")

@@ -28,7 +28,7 @@ def run(args):
     from erann_tf.cli.train import config_from_args
     from erann_tf.data.layouts import read_clips
     from erann_tf.training.evaluation import headline
-    from erann_tf.training.trainer import RunDir, train
+    from erann_tf.training.trainer import RunDir, check_same_training, resume_run, train
 
     config = config_from_args(args, None, args.output)
     settings = config.resolved()
@@ -45,14 +45,20 @@ def run(args):
     scores = {}
     for fold in folds:
         output = os.path.join(args.output, f"fold-{fold}")
+        fold_config = dataclasses.replace(config, fold=fold, output=output)
+        begun = os.path.isfile(RunDir(output).config)
+        if begun:  # an interrupted CV goes on here, with the settings it began with
+            check_same_training(RunDir(output).load_config(), fold_config, output)
         done = os.path.join(output, "metrics.json")
-        if os.path.isfile(done):  # finished earlier: an interrupted CV resumes here
+        if os.path.isfile(done):
             with open(done, encoding="utf-8") as handle:
                 result = json.load(handle)
         else:
             print(f"== fold {fold} ({', '.join(folds)} in this run)")
-            fold_config = dataclasses.replace(config, fold=fold, output=output)
-            result = train(fold_config, resume=os.path.isfile(RunDir(output).config))
+            if begun:
+                result = resume_run(output, max_minutes=config.max_minutes)
+            else:
+                result = train(fold_config)
         scores[fold] = headline(result["validation"])
     values = np.array(list(scores.values()))
     summary = {

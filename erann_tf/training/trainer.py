@@ -304,6 +304,25 @@ def _changed_for_resume(run, config, changes):
     return changed
 
 
+def check_same_training(stored, config, where):
+    """A ValueError unless `config` trains what the `stored` config did: the
+    effective settings, seed, precision, clip cap, initial weights and fold.
+    Where the data lives, the transport and the time limit may differ."""
+    learned = lambda c: {  # noqa: E731
+        **dataclasses.asdict(c.resolved()),
+        "recipe": c.recipe,
+        **{k: getattr(c, k) for k in ("seed", "precision", "max_clips", "init_from", "fold")},
+    }
+    before, now = learned(stored), learned(config)
+    for name, value in before.items():
+        if now[name] != value:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{where}: trained with {flag} {value}, this command gives {now[name]}; "
+                "give the same settings or another --output"
+            )
+
+
 def _locked(run, config, resume, progress, save_config=False):
     settings = config.resolved()  # check everything before touching the disk
     if resume and config.distribute != "multiworker":
