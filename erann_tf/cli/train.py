@@ -133,7 +133,9 @@ def run(args):
     from erann_tf.training.trainer import resume_run, train
 
     if args.resume:
-        result = resume_run(_resumed_output(args), **_resume_changes(args))
+        if not args.output:
+            raise ValueError("--resume needs --output RUN_DIR")
+        result = resume_run(args.output, **_resume_changes(args))
     else:
         output = args.output or os.path.join(
             "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -141,12 +143,6 @@ def run(args):
         result = train(config_from_args(args, args.fold, output))
     _print_result(result, args.output or output)
     return 0
-
-
-def _resumed_output(args):
-    if not args.output:
-        raise ValueError("--resume needs --output RUN_DIR")
-    return args.output
 
 
 def _resume_changes(args):
