@@ -36,6 +36,7 @@ def _bad_files(tmp_path, shared):
     (tmp_path / "notes.txt").write_text("not audio at all\n" * 20)
     soundfile.write(tmp_path / "silence0.wav", np.zeros(0), 44100)
     soundfile.write(tmp_path / "silent.flac", np.zeros((48000, 2)), 48000)  # stereo zeros
+    (tmp_path / "take1.wav").mkdir()  # a folder, named like a file
     soundfile.write(
         tmp_path / "nan.wav", np.array([0.1, np.nan, 0.2] * 100), 44100, subtype="FLOAT"
     )
@@ -47,6 +48,7 @@ def _bad_files(tmp_path, shared):
         "notes.txt": "not a readable audio file",
         "silence0.wav": "empty audio",
         "silent.flac": "digital silence (every sample is 0)",
+        "take1.wav": "a folder, not an audio file",
         "nan.wav": "NaN or Inf",
         "truncated.ogg": "",
     }

@@ -100,6 +100,28 @@ def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared
         assert name in line["error"] and words in line["error"], line
 
 
+def test_predict_cli_scores_every_audio_file_of_a_folder(
+    tiny_model_dir, fsdd_clips, tmp_path, capsys
+):
+    """A folder stands for every audio file under it (subfolders too, in
+    natural order, other files left alone); one without any is an error for it."""
+    (tmp_path / "clips" / "more").mkdir(parents=True)
+    for clip, name in zip(fsdd_clips, ["b10.wav", "b9.wav", "more/a.wav"], strict=False):
+        (tmp_path / "clips" / name).symlink_to(clip)
+    (tmp_path / "clips" / "notes.txt").write_text("not audio")
+    (tmp_path / "empty").mkdir()
+    argv = ["predict", "--model", str(tiny_model_dir), "--json"]
+    assert main([*argv, str(tmp_path / "clips"), str(tmp_path / "empty")]) == 1
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    names = ["b9.wav", "b10.wav", "more/a.wav"]
+    assert [line["file"] for line in lines] == [str(tmp_path / "clips" / n) for n in names] + [
+        str(tmp_path / "empty")
+    ]
+    assert all("top" in line for line in lines[:3]) and "no audio files" in lines[3]["error"]
+    assert "empty: no audio files (.wav, .flac, .ogg, .mp3)" in captured.err
+
+
 def _not_json(constant):
     raise AssertionError(f"{constant} is not strict JSON")
 

@@ -1,6 +1,7 @@
 """`erann predict`: class scores of audio files, per window and per clip."""
 
 import json
+import os
 import sys
 
 HELP = "class scores of audio files of any length (sliding windows)"
@@ -12,7 +13,12 @@ def register(subparsers):
     from erann_tf.inference.runners import RUNTIMES
 
     parser = subparsers.add_parser("predict", help=HELP, description=HELP + ".")
-    parser.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg, MP3; any rate)")
+    parser.add_argument(
+        "audio",
+        nargs="+",
+        help="audio files (WAV, FLAC, Ogg, MP3; any rate), or folders of them (every audio file "
+        "under a folder, in natural order)",
+    )
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -69,8 +75,11 @@ def run(args):
     if runner.format == "tflite" and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")
     failed = 0
-    for path in args.audio:
-        result = predict_file(runner, path, args.window, args.hop, args.reduce, args.top_k)
+    for path, error in _audio_files(args.audio):
+        if error is None:
+            result = predict_file(runner, path, args.window, args.hop, args.reduce, args.top_k)
+        else:
+            result = {"file": path, "error": error}
         if "error" in result:
             failed += 1
             print(f"erann predict: error: {result['error']}", file=sys.stderr)
@@ -79,6 +88,21 @@ def run(args):
         elif "error" not in result:
             _print_result(result)
     return 1 if failed else 0
+
+
+def _audio_files(paths):
+    """(file, None) for each file to score, a folder standing for every audio
+    file under it; (folder, error) for a folder without any."""
+    from erann_tf.data.sources import SourceError, find_audio_files
+
+    for path in paths:
+        if not os.path.isdir(path):
+            yield path, None
+            continue
+        try:
+            yield from ((found, None) for found in find_audio_files(path))
+        except SourceError as error:
+            yield path, str(error)
 
 
 def _print_result(result):

@@ -107,6 +107,8 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=1.0):
 
 
 def _check_readable(path):
+    if os.path.isdir(path):
+        raise AudioError(f"{path}: a folder, not an audio file")
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
     if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
