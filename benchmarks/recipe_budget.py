@@ -12,7 +12,9 @@ should share the machine, the fold and the validation clips.
     python benchmarks/recipe_budget.py runs/esc10-cpu-fold1 runs/esc10-fold1 \
         --minutes 15,30,45 --png recipe_budget.png
 
---labels names the runs where recipe and model do not tell them apart.
+--labels names the runs where recipe and model do not tell them apart;
+--epochs compares them at equal epochs instead, for runs that did not have
+the machine alike (side by side for a while, then alone).
 """
 
 import argparse
@@ -36,19 +38,22 @@ def load_run(folder):
     return label, minutes, np.array([entry["val_score"] for entry in history])
 
 
-def within(minutes, scores, budget):
-    """(epochs, last score, mean of the last three) inside `budget` minutes."""
-    done = int(np.searchsorted(minutes, budget, side="right"))
+def within(axis, scores, budget):
+    """(epochs, last score, mean of the last three) inside `budget` (minutes,
+    or epochs where `axis` counts epochs)."""
+    done = int(np.searchsorted(axis, budget, side="right"))
     if done == 0:
         return 0, float("nan"), float("nan")
     return done, scores[done - 1], scores[max(0, done - 3) : done].mean()
 
 
-def plot(runs, path):
+def plot(runs, path, unit):
     figure, axes = plots.pyplot().subplots(figsize=(7, 4))
-    for label, minutes, scores in runs:
-        axes.plot(minutes, scores, marker=".", label=label)
-    axes.set_xlabel("training minutes (this machine, validation not counted)")
+    for label, axis, scores in runs:
+        axes.plot(axis, scores, marker=".", label=label)
+    axes.set_xlabel(
+        "epochs" if unit == "epochs" else "training minutes (this machine, validation not counted)"
+    )
     axes.set_ylabel("validation accuracy (EMA weights)")
     axes.set_ylim(0, 1)
     axes.grid(alpha=0.3)
@@ -60,26 +65,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders trained with --fold")
     parser.add_argument("--minutes", default="15,30,45,60", help="budgets, comma-separated")
-    parser.add_argument("--png", help="write the scores against minutes here")
+    parser.add_argument(
+        "--epochs", help="budgets in epochs instead, comma-separated (the plot too)"
+    )
+    parser.add_argument("--png", help="write the scores against minutes (or epochs) here")
     parser.add_argument(
         "--labels", help="the runs' names, comma-separated (default: recipe and model)"
     )
     args = parser.parse_args()
-    budgets = [float(value) for value in args.minutes.split(",")]
+    unit = "epochs" if args.epochs else "minutes"
+    budgets = [float(value) for value in (args.epochs or args.minutes).split(",")]
     runs = [load_run(folder) for folder in args.runs]
+    if unit == "epochs":
+        runs = [(label, np.arange(1, len(scores) + 1), scores) for label, _, scores in runs]
     if args.labels:
         labels = args.labels.split(",")
         if len(labels) != len(runs):
             raise SystemExit(f"--labels gives {len(labels)} names for {len(runs)} runs")
         runs = [(label, *run[1:]) for label, run in zip(labels, runs, strict=True)]
-    print("| run | minutes | epochs | last epoch | mean of last 3 |")
+    print(f"| run | budget ({unit}) | epochs | last epoch | mean of last 3 |")
     print("| --- | --- | --- | --- | --- |")
-    for label, minutes, scores in runs:
+    for label, axis, scores in runs:
         for budget in budgets:
-            epochs, last, mean = within(minutes, scores, budget)
+            epochs, last, mean = within(axis, scores, budget)
             print(f"| {label} | {budget:g} | {epochs} | {last:.3f} | {mean:.3f} |")
     if args.png:
-        plot(runs, args.png)
+        plot(runs, args.png, unit)
         print(f"plot: {args.png}")
 
 
