@@ -277,6 +277,7 @@ def test_resume_after_kill_gives_the_same_run(fsdd_manifest, tmp_path):
 
     resumed = _cli("train", "--resume", "--output", str(killed))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert re.search(r"killed: resuming after epoch [12] of 3\n", resumed.stdout)
     expected, actual = _final_state(tmp_path / "whole"), _final_state(killed)
     assert expected.keys() == actual.keys()
     for key in expected:

@@ -367,6 +367,9 @@ def _run(run, config, settings, distribution, resume, progress):
     callbacks = [begun.epoch_end]
     if keras.backend.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(run.logs, write_graph=False, profile_batch=0))
+    if resume and progress and 0 < begun.first_epoch < settings.epochs:
+        limit = f", for at most {config.max_minutes:g} minutes" if config.max_minutes else ""
+        print(f"{run.path}: resuming after epoch {begun.first_epoch} of {settings.epochs}{limit}")
     if begun.first_epoch < settings.epochs:
         begun.trainer.fit(
             training_data(
