@@ -47,7 +47,7 @@ def within(axis, scores, budget):
     return done, scores[done - 1], scores[max(0, done - 3) : done].mean()
 
 
-def plot(runs, path, unit):
+def plot(runs, path, unit, ymin=0.0):
     figure, axes = plots.pyplot().subplots(figsize=(7, 4))
     for label, axis, scores in runs:
         axes.plot(axis, scores, marker=".", label=label)
@@ -55,7 +55,7 @@ def plot(runs, path, unit):
         "epochs" if unit == "epochs" else "training minutes (this machine, validation not counted)"
     )
     axes.set_ylabel("validation accuracy (EMA weights)")
-    axes.set_ylim(0, 1)
+    axes.set_ylim(ymin, 1)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
     plots.save(figure, path, dpi=90)
@@ -69,6 +69,7 @@ def main():
         "--epochs", help="budgets in epochs instead, comma-separated (the plot too)"
     )
     parser.add_argument("--png", help="write the scores against minutes (or epochs) here")
+    parser.add_argument("--ymin", type=float, default=0.0, help="the plot's lowest score")
     parser.add_argument(
         "--labels", help="the runs' names, comma-separated (default: recipe and model)"
     )
@@ -90,7 +91,7 @@ def main():
             epochs, last, mean = within(axis, scores, budget)
             print(f"| {label} | {budget:g} | {epochs} | {last:.3f} | {mean:.3f} |")
     if args.png:
-        plot(runs, args.png, unit)
+        plot(runs, args.png, unit, args.ymin)
         print(f"plot: {args.png}")
 
 
