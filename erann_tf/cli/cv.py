@@ -12,7 +12,12 @@ def register(subparsers):
 
     parser = subparsers.add_parser("cv", help=HELP, description=HELP + ".")
     add_training_arguments(parser)
-    parser.add_argument("--output", default="runs/cv", help="one run directory per fold under it")
+    parser.add_argument(
+        "--output",
+        default="runs/cv",
+        help="one run directory per fold under it; run again, the finished folds are collected "
+        "and an interrupted one resumes (with the same settings)",
+    )
     parser.add_argument(
         "--folds",
         help="comma-separated folds to run (default: all); processes that run different "
