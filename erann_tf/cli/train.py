@@ -118,7 +118,8 @@ def register(subparsers):
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in --output (which may change only --epochs and --max-minutes)",
+        help="continue the run in --output; other training flags repeat its config.json, "
+        "except --epochs (more) and --max-minutes (from now on)",
     )
     parser.add_argument(
         "--distribute",
@@ -135,7 +136,7 @@ def run(args):
     if args.resume:
         if not args.output:
             raise ValueError("--resume needs --output RUN_DIR")
-        result = resume_run(args.output, **_resume_changes(args))
+        result = resume_run(args.output, **_given(args))
     else:
         output = args.output or os.path.join(
             "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -145,23 +146,21 @@ def run(args):
     return 0
 
 
-def _resume_changes(args):
-    """The flags a resumed run may change; any other training flag is an error
-    (a resumed run keeps its config.json, and ignoring a flag would mislead)."""
+def _given(args):
+    """The training flags the command gives (a resume checks them against the
+    run's config.json: repeated, or --epochs and --max-minutes changed)."""
     import dataclasses
 
-    from erann_tf.training.trainer import RESUME_CHANGES, TrainConfig
+    from erann_tf.training.trainer import TrainConfig
 
     names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
-    for name in [*names, "no_cache"]:
-        if name not in (*RESUME_CHANGES, "output") and getattr(args, name) not in (None, False):
-            allowed = ", ".join("--" + n.replace("_", "-") for n in RESUME_CHANGES)
-            flag = "--" + name.replace("_", "-")
-            raise ValueError(
-                f"{flag} cannot be given with --resume: the run keeps the settings in its "
-                f"config.json; with --resume give only {allowed}"
-            )
-    return {name: getattr(args, name) for name in RESUME_CHANGES}
+    given = {name: getattr(args, name) for name in names if name != "output"}
+    # store_true flags: off means "not given" (on is what can differ from the run)
+    return {
+        **given,
+        "cache": False if args.no_cache else None,
+        "deterministic": args.deterministic or None,
+    }
 
 
 def _print_result(result, output):

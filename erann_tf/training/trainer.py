@@ -260,30 +260,45 @@ def train(config, resume=False, progress=True):
     return _locked(RunDir(config.output), config, False, progress)
 
 
-RESUME_CHANGES = ("epochs", "max_minutes")  # all else a resumed run keeps from config.json
+RESUME_CHANGES = ("epochs", "max_minutes")  # what a resume may change
+# How a run reads and saves, not what it learns (check_same_training leaves them out).
+RUN_ONLY = ("data", "layout", "output", "transport", "cache", "deterministic", "distribute",
+            "checkpoint_every", "on_bad_file", "max_minutes")  # fmt: skip
 
 
-def resume_run(output, progress=True, **changes):
+def resume_run(output, progress=True, **given):
     """Continues the run in `output` from its config.json and last checkpoint.
 
-    `changes` may set `epochs` (more of them, on a constant schedule: a
-    one-cycle rate follows the planned epochs) and `max_minutes` (the limit
-    from now on); config.json keeps them for the next resume.
+    `given` may repeat the run's TrainConfig values (a command run again with
+    --resume; a value that differs is a ValueError) and change `epochs` (more
+    of them, on a constant schedule: a one-cycle rate follows the planned
+    epochs) and `max_minutes` (the limit from now on); config.json keeps the
+    changes for the next resume.
 
     Example:
         metrics = resume_run("runs/a", max_minutes=30)
     """
     run = RunDir(output)
     config = run.load_config()
-    changes = {name: value for name, value in changes.items() if value is not None}
-    for name in changes:
-        if name not in RESUME_CHANGES:
-            raise ValueError(
-                f"{name} cannot change when a run resumes; only {', '.join(RESUME_CHANGES)} can"
-            )
+    given = {name: value for name, value in given.items() if value is not None}
+    _check_repeated(run, config, {k: v for k, v in given.items() if k not in RESUME_CHANGES})
+    changes = {k: v for k, v in given.items() if k in RESUME_CHANGES}
     if changes:
         config = _changed_for_resume(run, config, changes)
     return _locked(run, config, True, progress, save_config=bool(changes))
+
+
+def _check_repeated(run, config, repeated):
+    unknown = sorted(set(repeated) - {field.name for field in dataclasses.fields(TrainConfig)})
+    if unknown:
+        raise ValueError(f"{unknown[0]} is not a training setting")
+    check_same_training(config, dataclasses.replace(config, **repeated), run.path)
+    for name, value in repeated.items():
+        if name in RUN_ONLY and name != "output" and getattr(config, name) != value:
+            raise ValueError(
+                f"{run.path}: started with --{name.replace('_', '-')} {getattr(config, name)}, "
+                f"this command gives {value}; a resumed run changes only --epochs and --max-minutes"
+            )
 
 
 def _changed_for_resume(run, config, changes):
@@ -319,7 +334,7 @@ def check_same_training(stored, config, where):
             flag = "--" + name.replace("_", "-")
             raise ValueError(
                 f"{where}: trained with {flag} {value}, this command gives {now[name]}; "
-                "give the same settings or another --output"
+                "give the run's settings (its config.json) or another --output"
             )
 
 
