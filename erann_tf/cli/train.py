@@ -92,20 +92,13 @@ def add_training_arguments(parser):
 
 def config_from_args(args, fold, output):
     """A TrainConfig from the shared flags (argparse names are its field names)."""
-    import dataclasses
-
     from erann_tf.training.trainer import TrainConfig
 
     for flag in ("recipe", "data"):
         if getattr(args, flag) is None:
             raise ValueError(f"--{flag} is required")
-    given = {  # flags left out (None) take TrainConfig's defaults
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(TrainConfig)
-        if getattr(args, f.name, None) is not None
-    }
-    given.update(fold=fold, output=output, cache=not args.no_cache)
-    return TrainConfig(**given)
+    given = {k: v for k, v in given_settings(args).items() if v is not None}  # else: defaults
+    return TrainConfig(**{**given, "fold": fold, "output": output})
 
 
 def register(subparsers):
@@ -136,7 +129,7 @@ def run(args):
     if args.resume:
         if not args.output:
             raise ValueError("--resume needs --output RUN_DIR")
-        result = resume_run(args.output, **_given(args))
+        result = resume_run(args.output, **given_settings(args))
     else:
         output = args.output or os.path.join(
             "runs", f"{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -146,9 +139,9 @@ def run(args):
     return 0
 
 
-def _given(args):
-    """The training flags the command gives (a resume checks them against the
-    run's config.json: repeated, or --epochs and --max-minutes changed)."""
+def given_settings(args):
+    """The TrainConfig values the command's flags give, None where a flag is
+    left out (a resume checks the given ones against the run's config.json)."""
     import dataclasses
 
     from erann_tf.training.trainer import TrainConfig
