@@ -469,6 +469,27 @@ def test_resume_checks_what_the_command_repeats(saved, argv, message, tmp_path, 
     assert {path.name: path.read_bytes() for path in run.iterdir()} == before
 
 
+def test_every_training_setting_is_either_compared_or_run_only(tmp_path):
+    """check_same_training (cv, resume) compares every TrainConfig field that
+    changes what is learned; the rest are RUN_ONLY. A new field fails here
+    until it is put on one side."""
+    from erann_tf.training.trainer import RUN_ONLY, check_same_training
+
+    base = TrainConfig(recipe="fsdd", data="d", output="o")
+    other = dict(
+        recipe="esc10", model="ERANN-1x2-1", tm=2, width=2, fold="1", epochs=3,
+        init_from="a.keras", seed=1, precision="bf16", batch_size=8, learning_rate=1e-3,
+        schedule="one_cycle", crop_seconds=0.5, mixup_alpha=0.0, time_mask=1, freq_mask=1,
+        pitch_shift=1.0, gain_db=3.0, max_clips=9, balanced=True, recalibrate_bn=0,
+    )  # fmt: skip
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    assert set(other) | set(RUN_ONLY) == fields and not set(other) & set(RUN_ONLY)
+    for name, value in other.items():
+        with pytest.raises(ValueError, match="trained with --"):
+            check_same_training(base, dataclasses.replace(base, **{name: value}), "o")
+    check_same_training(base, dataclasses.replace(base, data="elsewhere", max_minutes=5.0), "o")
+
+
 def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):
     config = tiny_config(fsdd_manifest, "unused", max_clips=20)
     loader, val_loader = load_data(config, config.resolved(), progress=False)
