@@ -51,14 +51,12 @@ def run(args):
     for fold in folds:
         output = os.path.join(args.output, f"fold-{fold}")
         fold_config = dataclasses.replace(config, fold=fold, output=output)
-        begun = os.path.isfile(RunDir(output).config)
+        run_dir = RunDir(output)
+        begun = os.path.isfile(run_dir.config)
         if begun:  # an interrupted CV goes on here, with the settings it began with
-            check_same_training(RunDir(output).load_config(), fold_config, output)
-        done = os.path.join(output, "metrics.json")
-        if os.path.isfile(done):
-            with open(done, encoding="utf-8") as handle:
-                result = json.load(handle)
-        else:
+            check_same_training(run_dir.load_config(), fold_config, output)
+        result = run_dir.result()
+        if result is None:
             print(f"== fold {fold} ({', '.join(folds)} in this run)")
             if begun:
                 result = resume_run(output, max_minutes=config.max_minutes)

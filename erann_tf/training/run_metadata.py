@@ -4,7 +4,6 @@ saying what a model folder's metadata.json says (and its best.keras can be
 evaluated while the run trains, from config.json and labels.txt)."""
 
 import dataclasses
-import json
 import os
 
 from erann_tf.models.metadata import Metadata, read_labels
@@ -23,7 +22,7 @@ def run_metadata(run_dir, name=None):
     metrics.json); of a run still training, from its labels.txt and history."""
     run = RunDir(run_dir)
     config = run.load_config()
-    result = _finished(run_dir) or _so_far(run)
+    result = run.result() or _so_far(run)
     settings = config.resolved()
     metrics = {"validation": result["validation"]} if result.get("validation") else {}
     return Metadata(
@@ -47,14 +46,6 @@ def run_metadata(run_dir, name=None):
         metrics=metrics,
         command=training_command(dataclasses.asdict(config)),
     )
-
-
-def _finished(run_dir):
-    path = os.path.join(run_dir, "metrics.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def _so_far(run):

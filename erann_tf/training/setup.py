@@ -161,5 +161,5 @@ def finish(run, config, settings, begun, data, val_loader, started, write=True):
     if write:
         if final is not None:
             evaluation.plot(final, data["classes"], os.path.join(run.path, "evaluation.png"))
-        write_json(os.path.join(run.path, "metrics.json"), result)
+        write_json(run.metrics, result)
     return result

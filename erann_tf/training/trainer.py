@@ -204,6 +204,7 @@ class RunDir:
         self.checkpoint = os.path.join(self.path, "checkpoint.npz")
         self.logs = os.path.join(self.path, "logs")
         self.curves = os.path.join(self.path, "learning_curves.png")
+        self.metrics = os.path.join(self.path, "metrics.json")  # written when the run ends
         self.lock = FolderLock(self.path)
 
     def check_free(self):
@@ -237,6 +238,13 @@ class RunDir:
         if not os.path.isfile(path):
             return []
         with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def result(self):
+        """metrics.json's contents, or None while the run has not finished."""
+        if not os.path.isfile(self.metrics):
+            return None
+        with open(self.metrics, encoding="utf-8") as handle:
             return json.load(handle)
 
     def write_history(self, history):
