@@ -2,6 +2,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -402,6 +403,40 @@ def test_time_limit_stops_cleanly_and_resume_goes_on(fsdd_manifest, tmp_path):
     assert (saved["max_minutes"], saved["epochs"]) == (60.0, 4)  # kept for the next resume
 
 
+def test_resume_reads_moved_data_but_never_other_clips(shared, tmp_path):
+    """A run resumes from its dataset moved elsewhere (trained on a GPU
+    machine's copy, continued here); a copy with a clip added, or a run
+    without clips.json, is a one-line error that leaves the run as it was."""
+    recordings = shared / "data" / "fsdd" / "recordings"
+    first = tmp_path / "first"
+    for fold, indices in (("heldout", (5, 6)), ("train", (10, 11, 12, 13))):
+        for digit in "01":
+            (first / fold / digit).mkdir(parents=True)
+            for index in indices:
+                shutil.copy(recordings / f"{digit}_george_{index}.wav", first / fold / digit)
+    run = tmp_path / "run"
+    config = TrainConfig(
+        recipe="fsdd", data=str(first), layout="folders", output=str(run), tm=4, width=1,
+        epochs=2, batch_size=4, fold="heldout", max_minutes=1e-4, recalibrate_bn=0,
+    )  # fmt: skip
+    assert train(config, progress=False)["epochs"] == 1  # stopped by the time limit
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    extra = moved / "train" / "1" / "1_george_20.wav"
+    shutil.copy(recordings / extra.name, extra)
+    before = (run / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"holds other training clips than .* \(9 now, 8 then"):
+        resume_run(str(run), progress=False, data=str(moved))
+    assert (run / "config.json").read_text() == before
+    extra.unlink()
+    done = resume_run(str(run), progress=False, data=str(moved), max_minutes=60.0)
+    assert [entry["epoch"] for entry in done["history"]] == [1, 2]
+    assert json.loads((run / "config.json").read_text())["data"] == str(moved)  # kept
+    (run / "clips.json").unlink()
+    with pytest.raises(ValueError, match="has no clips.json to check --data"):
+        resume_run(str(run), progress=False, data=str(first))
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -443,6 +478,7 @@ def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):
         ({}, ["--no-cache"], "started with --cache True, this command gives False"),
         ({}, ["--transport", "pydataset"], "started with --transport tfdata, this command gives"),
         ({}, ["--epochs", "2"], "--epochs 2 is not allowed; "),
+        ({}, ["--data", "moved"], "has no clips.json to check --data"),
         ({}, ["--max-minutes", "-1"], "--max-minutes -1.0 is not allowed"),
         (
             {"schedule": "one_cycle"},

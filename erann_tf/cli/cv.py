@@ -59,7 +59,7 @@ def run(args):
         if result is None:
             print(f"== fold {fold} ({', '.join(folds)} in this run)")
             if begun:
-                result = resume_run(output, max_minutes=config.max_minutes)
+                result = resume_run(output, max_minutes=config.max_minutes, data=config.data)
             else:
                 result = train(fold_config)
         scores[fold] = headline(result["validation"])

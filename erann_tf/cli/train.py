@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-HELP = "train an ERANN with one of the paper's recipes (or esc10-cpu or fsdd-cpu, for a CPU)"
+HELP = "train an ERANN with one of the paper's recipes (or a -cpu recipe, for a CPU)"
 
 
 def add_training_arguments(parser):
@@ -18,7 +18,7 @@ def add_training_arguments(parser):
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        help="the paper's recipe, or esc10-cpu or fsdd-cpu for a CPU (sets t_c, LR, loss)",
+        help="the paper's recipe, or one tuned for a CPU (NAME-cpu); sets t_c, LR, loss",
     )
     parser.add_argument("--data", help="dataset folder (or a CSV manifest with --layout manifest)")
     parser.add_argument(
@@ -112,7 +112,7 @@ def register(subparsers):
         "--resume",
         action="store_true",
         help="continue the run in --output; other training flags repeat its config.json, "
-        "except --epochs (more) and --max-minutes (from now on)",
+        "except --epochs (more), --max-minutes (from now on) and --data (the same clips, moved)",
     )
     parser.add_argument(
         "--distribute",

@@ -7,6 +7,7 @@ rules are those each dataset publishes.
 
 import csv
 import dataclasses
+import hashlib
 import io
 import os
 import re
@@ -127,6 +128,24 @@ class ClipSet:
             return self
         picks = np.linspace(0, len(self.clips) - 1, count).round().astype(int)
         return self._with(self.clips[i] for i in picks)
+
+    def fingerprint(self, root):
+        """{"clips": N, "sha256": H} over each clip's path relative to `root`,
+        labels and fold, in order: the same for the dataset moved elsewhere,
+        not for one with a clip added, removed, renamed or relabelled.
+
+        Example:
+        >>> s = ClipSet((Clip("/a/x.wav", ("dog",), "1"),), ("dog",))
+        >>> s.fingerprint("/a") == s._with([Clip("/b/x.wav", ("dog",), "1")]).fingerprint("/b")
+        True
+        """
+        digest = hashlib.sha256()
+        root = os.path.abspath(root)
+        for clip in self.clips:
+            path = os.path.relpath(os.path.abspath(clip.path), root)
+            line = "\t".join((path, ";".join(clip.labels), clip.fold)) + "\n"
+            digest.update(line.encode("utf-8", "surrogateescape"))
+        return {"clips": len(self.clips), "sha256": digest.hexdigest()}
 
     def _with(self, clips):
         return dataclasses.replace(self, clips=tuple(clips), missing=0)

@@ -38,7 +38,7 @@ def start(run, config, settings, distribution, resume, data, started, write=True
     checkpoint loaded (`resume`), and the EpochEnd callback, whose time limit
     counts from `started`. `data`: classes (names), steps (per epoch), val_loader (or
     None), bad_files and, optionally, recalibration (a BatchNormRecalibration)
-    of the loop's data."""
+    of the loop's data and clips (the fingerprints a resume is checked against)."""
     with distribution.scope():
         model = build_model(settings, len(data["classes"]), config.init_from, config.seed)
         trainer = compile_trainer(model, settings, data["steps"], config.seed)
@@ -47,8 +47,14 @@ def start(run, config, settings, distribution, resume, data, started, write=True
         synchronize_batchnorm(model)
         if data["val_loader"] is not None:
             plain = build_model(settings, len(data["classes"]), seed=config.seed)
+    if resume:
+        run.check_clips(data.get("clips"), config.data)
+        if write and run.load_config() != config:  # the resume's changes, once they are checked
+            write_json(run.config, dataclasses.asdict(config))
     if write and not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind
+    if write and data.get("clips") and not os.path.isfile(run.clips):
+        write_json(run.clips, data["clips"])  # a run from before clips.json gets one too
     if write:  # a run's models name their classes while it trains (evaluate best.keras)
         write_labels(run.path, data["classes"])
     first_epoch, history = 0, []

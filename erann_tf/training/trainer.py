@@ -205,6 +205,7 @@ class RunDir:
         self.logs = os.path.join(self.path, "logs")
         self.curves = os.path.join(self.path, "learning_curves.png")
         self.metrics = os.path.join(self.path, "metrics.json")  # written when the run ends
+        self.clips = os.path.join(self.path, "clips.json")  # what it trains on, for --resume
         self.lock = FolderLock(self.path)
 
     def check_free(self):
@@ -247,6 +248,23 @@ class RunDir:
         with open(self.metrics, encoding="utf-8") as handle:
             return json.load(handle)
 
+    def check_clips(self, clips, data):
+        """A ValueError unless `clips` (fingerprints of the training and
+        validation clips read from `data` now) are those the run began with:
+        a resumed run may read its dataset from another place, never other clips."""
+        if clips is None or not os.path.isfile(self.clips):
+            return
+        with open(self.clips, encoding="utf-8") as handle:
+            began = json.load(handle)
+        for part, now in clips.items():
+            if now != began.get(part):
+                count = lambda c: c["clips"] if c else 0  # noqa: E731
+                raise ValueError(
+                    f"{self.path}: --data {data} holds other {part} clips than the run began "
+                    f"with ({count(now)} now, {count(began.get(part))} then, or the same number "
+                    "with other paths, labels or folds); give the data it trained on"
+                )
+
     def write_history(self, history):
         write_json(os.path.join(self.path, "history.json"), history)
 
@@ -268,7 +286,7 @@ def train(config, resume=False, progress=True):
     return _locked(RunDir(config.output), config, False, progress)
 
 
-RESUME_CHANGES = ("epochs", "max_minutes")  # what a resume may change
+RESUME_CHANGES = ("epochs", "max_minutes", "data")  # what a resume may change
 # How a run reads and saves, not what it learns (check_same_training leaves them out).
 RUN_ONLY = ("data", "layout", "output", "transport", "cache", "deterministic", "distribute",
             "checkpoint_every", "on_bad_file", "max_minutes")  # fmt: skip
@@ -280,11 +298,13 @@ def resume_run(output, progress=True, **given):
     `given` may repeat the run's TrainConfig values (a command run again with
     --resume; a value that differs is a ValueError) and change `epochs` (more
     of them, on a constant schedule: a one-cycle rate follows the planned
-    epochs) and `max_minutes` (the limit from now on); config.json keeps the
-    changes for the next resume.
+    epochs), `max_minutes` (the limit from now on) and `data` (the dataset
+    moved: it must hold the clips the run began with, as its clips.json
+    records); config.json keeps the changes for the next resume.
 
     Example:
         metrics = resume_run("runs/a", max_minutes=30)
+        metrics = resume_run("runs/a", data="/mnt/copy/esc10")  # trained elsewhere
     """
     run = RunDir(output)
     config = run.load_config()
@@ -293,7 +313,7 @@ def resume_run(output, progress=True, **given):
     changes = {k: v for k, v in given.items() if k in RESUME_CHANGES}
     if changes:
         config = _changed_for_resume(run, config, changes)
-    return _locked(run, config, True, progress, save_config=bool(changes))
+    return _locked(run, config, True, progress)
 
 
 def _check_repeated(run, config, repeated):
@@ -305,12 +325,18 @@ def _check_repeated(run, config, repeated):
         if name in RUN_ONLY and name != "output" and getattr(config, name) != value:
             raise ValueError(
                 f"{run.path}: started with --{name.replace('_', '-')} {getattr(config, name)}, "
-                f"this command gives {value}; a resumed run changes only --epochs and --max-minutes"
+                f"this command gives {value}; a resumed run changes only --epochs, "
+                "--max-minutes and --data"
             )
 
 
 def _changed_for_resume(run, config, changes):
     changed = dataclasses.replace(config, **changes)
+    if changed.data != config.data and not os.path.isfile(run.clips):
+        raise ValueError(
+            f"{run.path}: started with --data {config.data} and has no clips.json to check "
+            f"--data {changed.data} against; give its --data"
+        )
     epochs, planned = changed.resolved().epochs, config.resolved()
     if epochs == planned.epochs:
         return changed
@@ -346,13 +372,11 @@ def check_same_training(stored, config, where):
             )
 
 
-def _locked(run, config, resume, progress, save_config=False):
+def _locked(run, config, resume, progress):
     settings = config.resolved()  # check everything before touching the disk
     if resume and config.distribute != "multiworker":
         run.lock.acquire()  # one writer per run folder (`create` takes it for a new run)
     try:
-        if save_config:
-            write_json(run.config, dataclasses.asdict(config))
         return _train(run, config, settings, resume, progress)
     finally:
         run.lock.release()
@@ -386,6 +410,7 @@ def _run(run, config, settings, distribution, resume, progress):
     setup = dict(classes=tuple(loader.class_names), steps=steps, val_loader=val_loader)
     setup["bad_files"] = loader.bad_files
     setup["recalibration"] = recalibration_for(loader, settings, config.seed)
+    setup["clips"] = clip_fingerprints(config.data, loader, val_loader)
     begun = start(run, config, settings, distribution, resume, setup, started)
     callbacks = [begun.epoch_end]
     if keras.backend.backend() == "tensorflow":
@@ -433,6 +458,17 @@ def load_data(config, settings, progress=True):
         return loader, None
     val_loader = ClipLoader(val_clips, None, config.cache, config.on_bad_file, bad_files=bad)
     return loader, val_loader.scan(progress)
+
+
+def clip_fingerprints(data, loader, val_loader):
+    """The training and validation clips' fingerprints, paths taken relative
+    to the dataset folder (a manifest's: the folder it is in)."""
+    root = data if os.path.isdir(data) else os.path.dirname(os.path.abspath(data))
+    parts = {"training": loader, "validation": val_loader}  # ClipLoaders
+    return {
+        part: None if clips is None else clips.clips.fingerprint(root)
+        for part, clips in parts.items()
+    }
 
 
 def training_data(transport, loader, settings, batch, seed, first_epoch):
