@@ -329,7 +329,9 @@ E2E_EPOCHS = 1
 
 @pytest.mark.slow
 def test_jax_training_needs_no_tensorflow(shared, tmp_path):
-    """The PyDataset transport on JAX, with TensorFlow made unimportable."""
+    """The PyDataset transport on JAX, with TensorFlow made unimportable; the
+    run then resumes here, on this process's backend (a run begun on a GPU
+    machine goes on on a laptop): its checkpoint names every variable."""
     script = (
         "import sys; sys.modules['tensorflow'] = None\n"
         "from erann_tf.training import TrainConfig, train\n"
@@ -346,6 +348,11 @@ def test_jax_training_needs_no_tensorflow(shared, tmp_path):
     backend, loss = done.stdout.split()[-2:]
     assert backend == "jax" and np.isfinite(float(loss))
     assert (tmp_path / "run" / "final.keras").is_file()
+    with np.load(tmp_path / "run" / "checkpoint.npz") as saved:
+        assert saved["paths"][0] and len(saved["paths"]) == len(saved.files) - 2
+    resumed = resume_run(str(tmp_path / "run"), progress=False, epochs=2)
+    assert resumed["backend"] == keras.backend.backend()
+    assert [entry["epoch"] for entry in resumed["history"]] == [1, 2]
 
 
 def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
@@ -570,4 +577,16 @@ def test_damaged_run_folders_are_one_line(tiny_run, tmp_path):
     with pytest.raises(
         ValueError, match=r"config.json: not a training config \(unknown keys: learning_rat\)"
     ):
+        train(resume, resume=True, progress=False)
+    (run / "config.json").write_text(json.dumps(saved))
+    (run / "checkpoint.npz").write_bytes(checkpoint)
+    with np.load(run / "checkpoint.npz") as state:
+        arrays = dict(state)
+    paths = arrays.pop("paths")
+    np.savez(run / "checkpoint.npz", **arrays)  # a checkpoint from before paths were saved
+    assert train(resume, resume=True, progress=False)["epochs"] == saved["epochs"]
+    swapped = [paths[0], paths[2], paths[1], *paths[3:]]  # bn0's gamma and beta: same shapes
+    assert swapped[1:3] == ["bn0/beta", "bn0/gamma"]
+    np.savez(run / "checkpoint.npz", **arrays, paths=np.array(swapped))
+    with pytest.raises(ValueError, match=f"checkpoint has {swapped[0]} where this model has"):
         train(resume, resume=True, progress=False)

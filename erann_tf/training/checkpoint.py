@@ -16,10 +16,13 @@ def state_variables(trainer):
 
 
 def save_state(path, trainer, epoch):
-    """Saves the state after `epoch` epochs (atomic)."""
-    values = {f"v{i}": np.asarray(v.value) for i, v in enumerate(state_variables(trainer))}
+    """Saves the state after `epoch` epochs (atomic), with each variable's
+    path, so that a state saved on one backend loads on another."""
+    variables = state_variables(trainer)
+    values = {f"v{i}": np.asarray(v.value) for i, v in enumerate(variables)}
+    paths = np.array([v.path for v in variables])
     with atomic_path(path) as tmp:
-        np.savez(tmp, epoch=np.int64(epoch), **values)
+        np.savez(tmp, epoch=np.int64(epoch), paths=paths, **values)
 
 
 def load_state(path, trainer):
@@ -29,15 +32,20 @@ def load_state(path, trainer):
     variables = state_variables(trainer)
     try:
         with np.load(path) as saved:
-            names = set(saved.files)
-            values = [saved[f"v{i}"] for i in range(len(names) - 1)]
+            count = len(set(saved.files) - {"epoch", "paths"})
+            values = [saved[f"v{i}"] for i in range(count)]
             epoch = int(saved["epoch"])
+            paths = saved["paths"].tolist() if "paths" in saved.files else None  # older files
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError) as error:
         raise ValueError(
             f"{path}: the checkpoint is damaged ({type(error).__name__}); it cannot be resumed"
         ) from None
-    if len(values) != len(variables):
+    paths = [v.path for v in variables] if paths is None else paths
+    if len(values) != len(variables) or len(paths) != len(variables):
         raise ValueError(f"{path}: checkpoint does not match this model and optimizer")
+    for name, variable in zip(paths, variables, strict=True):
+        if name != variable.path:  # the same shapes in another order would load silently
+            raise ValueError(f"{path}: checkpoint has {name} where this model has {variable.path}")
     for value, variable in zip(values, variables, strict=True):
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(f"{path}: checkpoint does not match this model ({variable.path})")
