@@ -3,6 +3,7 @@ trainer (weights, batch-norm statistics, random-seed states) and of the
 optimizer (moments, EMA weights, step count), plus the epoch."""
 
 import os
+import re
 import zipfile
 import zlib
 
@@ -44,7 +45,7 @@ def load_state(path, trainer):
     if len(values) != len(variables) or len(paths) != len(variables):
         raise ValueError(f"{path}: checkpoint does not match this model and optimizer")
     for name, variable in zip(paths, variables, strict=True):
-        if name != variable.path:  # the same shapes in another order would load silently
+        if _owner_unnumbered(name) != _owner_unnumbered(variable.path):  # not just same shapes
             raise ValueError(f"{path}: checkpoint has {name} where this model has {variable.path}")
     for value, variable in zip(values, variables, strict=True):
         if tuple(value.shape) != tuple(variable.shape):
@@ -52,3 +53,10 @@ def load_state(path, trainer):
     for value, variable in zip(values, variables, strict=True):
         variable.assign(value)  # only once all of it has been read and checked
     return epoch
+
+
+def _owner_unnumbered(path):
+    """`path` without the number Keras appends to an unnamed owner, which
+    counts the owners made before it in the process (seed_generator_3/...,
+    ema_adam_1/...): the same run's variables in a fresh process or another."""
+    return re.sub(r"^([^/]*?)_\d+/", r"\1/", path)
