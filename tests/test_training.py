@@ -436,6 +436,11 @@ def test_resume_reads_moved_data_but_never_other_clips(shared, tmp_path):
         resume_run(str(run), progress=False, data=str(moved))
     assert (run / "config.json").read_text() == before
     extra.unlink()
+    relabelled = moved / "train" / "0" / "1_george_13.wav"  # a 1 filed under 0
+    (moved / "train" / "1" / relabelled.name).rename(relabelled)
+    with pytest.raises(ValueError, match=r"\(as many, 8, with other paths, labels or folds\)"):
+        resume_run(str(run), progress=False, data=str(moved))
+    relabelled.rename(moved / "train" / "1" / relabelled.name)
     done = resume_run(str(run), progress=False, data=str(moved), max_minutes=60.0)
     assert [entry["epoch"] for entry in done["history"]] == [1, 2]
     assert json.loads((run / "config.json").read_text())["data"] == str(moved)  # kept

@@ -257,12 +257,17 @@ class RunDir:
         with open(self.clips, encoding="utf-8") as handle:
             began = json.load(handle)
         for part, now in clips.items():
-            if now != began.get(part):
-                count = lambda c: c["clips"] if c else 0  # noqa: E731
+            then = began.get(part)
+            if now != then:
+                counts = [c["clips"] if c else 0 for c in (now, then)]
+                how = (
+                    f"{counts[0]} now, {counts[1]} then"
+                    if counts[0] != counts[1]
+                    else f"as many, {counts[0]}, with other paths, labels or folds"
+                )
                 raise ValueError(
                     f"{self.path}: --data {data} holds other {part} clips than the run began "
-                    f"with ({count(now)} now, {count(began.get(part))} then, or the same number "
-                    "with other paths, labels or folds); give the data it trained on"
+                    f"with ({how}); give the data it trained on"
                 )
 
     def write_history(self, history):
