@@ -150,6 +150,7 @@ def test_pydataset_transport_trains_on_any_backend(tiny_run):
         "best.keras",
         "evaluation.png",
         "labels.txt",
+        "clips.json",
     ):
         assert (run / name).is_file(), name
     loaded = keras.models.load_model(run / "final.keras")
