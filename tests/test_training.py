@@ -47,13 +47,16 @@ def test_recipes_carry_the_papers_settings():
 
 @pytest.mark.tf_only  # the recipe's values, not the backend, are under test
 @pytest.mark.parametrize(
-    "name, fold, expected",
+    "name, fold, classes, expected",
     [
-        ("esc10-cpu", "1", (4, 1, 3.3, 3.9e-4, "one_cycle", 0.54, 0, 1, 0.0, 0.0)),
-        ("fsdd-cpu", "george", (4, 1, 0.94, 1e-3, "constant", 0.75, 21, 1, 1.6, 6.5)),
+        ("esc10-cpu", "1", 10, (4, 1, 3.3, 3.9e-4, "one_cycle", 0.54, 0, 1, 0.0, 0.0)),
+        ("fsdd-cpu", "george", 10, (4, 1, 0.94, 1e-3, "constant", 0.75, 21, 1, 1.6, 6.5)),
+        ("ravdess-cpu", "1", 8, (4, 1, 3.0, 1e-3, "constant", 1.0, 64, 16, 3.0, 6.0)),
     ],
 )
-def test_cpu_recipes_read_their_data_and_build_their_own_model(shared, name, fold, expected):
+def test_cpu_recipes_read_their_data_and_build_their_own_model(
+    shared, name, fold, classes, expected
+):
     """A CPU recipe reads its dataset and builds its model with its own
     settings, not the paper's (training is the same code for every recipe)."""
     recipe = RECIPES[name]
@@ -68,7 +71,7 @@ def test_cpu_recipes_read_their_data_and_build_their_own_model(shared, name, fol
     loader, val_loader = load_data(config, settings, progress=False)
     assert (len(loader.clips), len(val_loader.clips)) == (16, 16)
     model = build_model(settings, len(loader.class_names))
-    assert len(loader.class_names) == 10 and model.output.shape == (None, 10)
+    assert len(loader.class_names) == classes and model.output.shape == (None, classes)
     augmentations = (model.time_mask, model.freq_mask, model.pitch_shift, model.gain_db)
     assert (model.tm, model.width, *augmentations) == (4, 1, *expected[6:])
 
