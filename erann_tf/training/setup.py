@@ -49,7 +49,7 @@ def start(run, config, settings, distribution, resume, data, started, write=True
             plain = build_model(settings, len(data["classes"]), seed=config.seed)
     if resume:
         run.check_clips(data.get("clips"), config.data)
-        if write and run.load_config() != config:  # the resume's changes, once they are checked
+        if write:  # with the resume's changes, once they are checked
             write_json(run.config, dataclasses.asdict(config))
     if write and not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind

@@ -235,27 +235,19 @@ class RunDir:
         return TrainConfig(**saved)
 
     def history(self):
-        path = os.path.join(self.path, "history.json")
-        if not os.path.isfile(path):
-            return []
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        return _read_json(os.path.join(self.path, "history.json"), missing=[])
 
     def result(self):
         """metrics.json's contents, or None while the run has not finished."""
-        if not os.path.isfile(self.metrics):
-            return None
-        with open(self.metrics, encoding="utf-8") as handle:
-            return json.load(handle)
+        return _read_json(self.metrics, missing=None)
 
     def check_clips(self, clips, data):
         """A ValueError unless `clips` (fingerprints of the training and
         validation clips read from `data` now) are those the run began with:
         a resumed run may read its dataset from another place, never other clips."""
-        if clips is None or not os.path.isfile(self.clips):
+        began = _read_json(self.clips, missing=None)
+        if clips is None or began is None:
             return
-        with open(self.clips, encoding="utf-8") as handle:
-            began = json.load(handle)
         for part, now in clips.items():
             then = began.get(part)
             if now != then:
@@ -276,6 +268,14 @@ class RunDir:
     def save_model(self, model, name):
         with atomic_path(os.path.join(self.path, name)) as tmp, unsynchronized(model):
             model.save(tmp)
+
+
+def _read_json(path, missing):
+    """The JSON file at `path`, or `missing` where there is none."""
+    if not os.path.isfile(path):
+        return missing
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def train(config, resume=False, progress=True):
