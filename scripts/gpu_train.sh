@@ -2,7 +2,9 @@
 # Train one dataset's shipped model and its cross-validation side by side on one
 # GPU, on the JAX backend, without TensorFlow (the PyDataset transport), each
 # process stopping cleanly after --max-minutes. Used on the lent GPU machine,
-# where the data and the wheels travel in ignored folders of the checkout.
+# where the data and the wheels travel in ignored folders of the checkout:
+# `scripts/gpu_trip.sh pack DATASET` readies them and prints the command,
+# `scripts/gpu_trip.sh unpack FOLDER` brings the runs back into runs/.
 #
 #   scripts/gpu_train.sh RECIPE DATA MODEL PAPER_MODEL MINUTES OUT [TRAIN FLAGS...]
 #
