@@ -60,11 +60,25 @@ def test_stream_audio_matches_load_audio_on_real_clips(shared):
 def test_predict_file_json_shape(tiny_model_dir, fsdd_clips):
     runner = load_runner(str(tiny_model_dir))
     result = predict_file(runner, fsdd_clips[0], top_k=3)
-    assert set(result) == {"file", "duration_s", "model", "top", "windows"}
+    assert set(result) == {"file", "duration_s", "model", "label", "top", "windows"}
+    assert result["label"] == result["top"][0]["label"]
     assert result["model"] == "tiny-fsdd" and len(result["top"]) == 3
     assert {entry["label"] for entry in result["top"]} <= {str(d) for d in range(10)}
     assert result["windows"][0]["start_s"] == 0.0
     assert result["windows"][-1]["end_s"] == result["duration_s"]
+
+
+def test_min_score_labels_a_doubtful_clip_unknown(tiny_model_dir, fsdd_clips, capsys):
+    runner = load_runner(str(tiny_model_dir))
+    best = predict_file(runner, fsdd_clips[0])["top"][0]  # its score is rounded to 6 places
+    below, above = best["score"] - 1e-5, best["score"] + 1e-5
+    assert predict_file(runner, fsdd_clips[0], min_score=below)["label"] == best["label"]
+    assert predict_file(runner, fsdd_clips[0], min_score=above)["label"] == "unknown"
+    argv = ["predict", "--model", str(tiny_model_dir), str(fsdd_clips[0])]
+    assert main([*argv, "--min-score", f"{above:.6f}"]) == 0
+    assert f"label: unknown (--min-score {above:.6f}".rstrip("0") in capsys.readouterr().out
+    assert main([*argv, "--min-score", "1.5"]) == 2
+    assert "--min-score 1.5 is not allowed; it must be from 0 to 1" in capsys.readouterr().err
 
 
 def test_window_timestamps_on_a_long_file(tiny_model_dir, fsdd_clips, tmp_path):

@@ -39,6 +39,13 @@ def register(subparsers):
         "(no TensorFlow or Keras is loaded); keras: the .keras model; auto (default): LiteRT "
         "where there is a .tflite and no --window, else Keras",
     )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        help='a clip whose best class scores under this (0-1) is labelled "unknown"; with a '
+        "multi-label model, the classes scoring this or more are its labels (default 0.5). "
+        "benchmarks/open_set.py measures what a value keeps and turns away",
+    )
     parser.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
     parser.set_defaults(run=run, needs_keras=needs_keras)
 
@@ -66,6 +73,8 @@ def run(args):
 
     if args.top_k < 1:
         raise ValueError(f"--top-k {args.top_k} is not allowed; it must be >= 1")
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise ValueError(f"--min-score {args.min_score:g} is not allowed; it must be from 0 to 1")
     for name in ("window", "hop"):
         if getattr(args, name) is not None:
             check_window_seconds(getattr(args, name), f"--{name}")
@@ -77,7 +86,10 @@ def run(args):
     failed = 0
     for path, error in _audio_files(args.audio):
         if error is None:
-            result = predict_file(runner, path, args.window, args.hop, args.reduce, args.top_k)
+            result = predict_file(
+                runner, path, args.window, args.hop, args.reduce, args.top_k,
+                min_score=args.min_score,
+            )  # fmt: skip
         else:
             result = {"file": path, "error": error}
         if "error" in result:
@@ -86,7 +98,7 @@ def run(args):
         if args.json:
             print(json.dumps(result, allow_nan=False), flush=True)  # strict JSON
         elif "error" not in result:
-            _print_result(result)
+            _print_result(result, args.min_score)
     return 1 if failed else 0
 
 
@@ -105,10 +117,13 @@ def _audio_files(paths):
             yield path, str(error)
 
 
-def _print_result(result):
+def _print_result(result, min_score):
     windows = result["windows"]
     print(f"{result['file']}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
           f"model {result['model']})")  # fmt: skip
+    if min_score is not None:  # the decision, above the scores it comes from
+        decided = result.get("label") or ", ".join(result["labels"]) or "(none)"
+        print(f"  label: {decided} (--min-score {min_score:g})")
     for entry in result["top"]:
         print(f"  {entry['score']:.3f}  {entry['label']}")
     for window in windows:

@@ -6,9 +6,12 @@ from erann_tf.data.audio import AudioError, check_length, stream_audio
 from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
+UNKNOWN = "unknown"  # the label of a clip whose best class scores under min_score
 
 
-def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5, batch=16):
+def predict_file(
+    runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5, batch=16, min_score=None
+):
     """Scores of one audio file as a JSON-ready dict.
 
     The file is decoded, downmixed and resampled as it streams, cut into
@@ -16,6 +19,17 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
     (default: half a window), and each window is scored; the clip's scores are
     the mean (or max, for tagging) over its windows. A file that cannot be used
     gives {"file", "error"} instead of raising.
+
+    The clip's decision: a single-label (softmax) model gives "label", its best
+    class, or "unknown" where that scores under `min_score`; a multi-label
+    (sigmoid) model gives "labels", every class scoring `min_score` or more
+    (default 0.5).
+
+    Example:
+    >>> from erann_tf.inference import load_runner
+    >>> seven = "../shared/data/fsdd/recordings/7_jackson_5.wav"
+    >>> predict_file(load_runner("erann-fsdd"), seven, min_score=0.8)["label"]
+    '7'
     """
     info = runner.metadata
     window = int(round((window_s or info.window_s) * info.sample_rate))
@@ -32,6 +46,7 @@ def predict_file(runner, path, window_s=None, hop_s=None, reduce="mean", top_k=5
         "file": str(path),
         "duration_s": round(spans[-1][1] / rate, 3),
         "model": info.name,
+        **decide(clip, info.classes, info.activation, min_score),
         "top": _top(clip, info.classes, top_k),
         "windows": [
             {
@@ -58,6 +73,25 @@ def _score_windows(runner, path, window, hop, frontend, batch):
     if pending:
         scores.append(runner(np.stack(pending)))
     return spans, np.concatenate(scores)
+
+
+def decide(scores, classes, activation, min_score=None):
+    """{"label": best class or "unknown"} of softmax scores, {"labels": [...]}
+    of sigmoid ones (every class at `min_score` or above, default 0.5).
+
+    Example:
+    >>> decide(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"], "softmax", min_score=0.8)
+    {'label': 'unknown'}
+    >>> decide(np.array([0.1, 0.7, 0.6]), ["a", "b", "c"], "sigmoid")
+    {'labels': ['b', 'c']}
+    """
+    if activation == "sigmoid":
+        threshold = 0.5 if min_score is None else min_score
+        chosen = zip(classes, scores, strict=True)
+        return {"labels": [name for name, score in chosen if score >= threshold]}
+    best = int(np.argmax(scores))
+    heard = min_score is None or scores[best] >= min_score
+    return {"label": classes[best] if heard else UNKNOWN}
 
 
 def _top(scores, classes, k):
