@@ -81,6 +81,21 @@ def test_min_score_labels_a_doubtful_clip_unknown(tiny_model_dir, fsdd_clips, ca
     assert "--min-score 1.5 is not allowed; it must be from 0 to 1" in capsys.readouterr().err
 
 
+def test_a_float_file_far_over_full_scale_is_scored_with_a_warning(
+    tiny_model_dir, fsdd_clips, tmp_path, capsys
+):
+    audio = load_audio(fsdd_clips[0])
+    for name, peak in [("loud.wav", 100.0), ("hot.wav", 1.5)]:  # 40 dB over; 3.5 dB over
+        soundfile.write(tmp_path / name, audio * peak / np.abs(audio).max(), 44100, "FLOAT")
+    argv = ["predict", "--model", str(tiny_model_dir), "--json"]
+    assert main([*argv, str(tmp_path / "loud.wav"), str(tmp_path / "hot.wav")]) == 0
+    captured = capsys.readouterr()
+    loud, hot = [json.loads(line) for line in captured.out.splitlines()]
+    assert "top" in loud and "warning" not in hot
+    assert "loud.wav: samples reach 100, 40 dB over full scale" in loud["warning"]
+    assert captured.err.count("erann predict: warning:") == 1 and "loud.wav" in captured.err
+
+
 def test_window_timestamps_on_a_long_file(tiny_model_dir, fsdd_clips, tmp_path):
     # 2.5 s of real speech: windows of 1 s every 0.5 s, and one ending at 2.5 s.
     audio = np.concatenate([load_audio(p) for p in fsdd_clips])[: int(2.5 * 44100)]

@@ -95,6 +95,8 @@ def run(args):
         if "error" in result:
             failed += 1
             print(f"erann predict: error: {result['error']}", file=sys.stderr)
+        if "warning" in result:
+            print(f"erann predict: warning: {result['warning']}", file=sys.stderr)
         if args.json:
             print(json.dumps(result, allow_nan=False), flush=True)  # strict JSON
         elif "error" not in result:

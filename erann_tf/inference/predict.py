@@ -7,6 +7,7 @@ from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
 UNKNOWN = "unknown"  # the label of a clip whose best class scores under min_score
+LOUD = 2.0  # 6 dB over full scale: float files reach it only when mis-scaled
 
 
 def predict_file(
@@ -18,7 +19,9 @@ def predict_file(
     windows of `window_s` (default: the model's training window) every `hop_s`
     (default: half a window), and each window is scored; the clip's scores are
     the mean (or max, for tagging) over its windows. A file that cannot be used
-    gives {"file", "error"} instead of raising.
+    gives {"file", "error"} instead of raising; a float file whose samples
+    pass +-2 (6 dB over full scale, usually integer samples stored as float)
+    is scored and gets a "warning".
 
     The clip's decision: a single-label (softmax) model gives "label", its best
     class, or "unknown" where that scores under `min_score`; a multi-label
@@ -35,15 +38,17 @@ def predict_file(
     window = int(round((window_s or info.window_s) * info.sample_rate))
     hop = int(round(hop_s * info.sample_rate)) if hop_s else default_hop(window)
     try:
-        spans, scores = _score_windows(runner, path, window, hop, info.frontend, batch)
+        spans, scores, peak = _score_windows(runner, path, window, hop, info.frontend, batch)
     except AudioError as error:
         return {"file": str(path), "error": str(error)}
     if not np.isfinite(scores).all():  # a damaged model file can do this
         return {"file": str(path), "error": f"{path}: the model gave NaN or Inf scores"}
     clip = scores.max(axis=0) if reduce == "max" else scores.mean(axis=0)
     rate = info.sample_rate
+    loud = {"warning": _too_loud(path, peak)} if peak > LOUD else {}
     return {
         "file": str(path),
+        **loud,
         "duration_s": round(spans[-1][1] / rate, 3),
         "model": info.name,
         **decide(clip, info.classes, info.activation, min_score),
@@ -60,11 +65,12 @@ def predict_file(
 
 
 def _score_windows(runner, path, window, hop, frontend, batch):
-    spans, scores, pending = [], [], []
+    spans, scores, pending, peak = [], [], [], 0.0
     stream = stream_audio(path, frontend.sample_rate)
     for start, end, samples in sliding_windows(stream, window, hop):
         spans.append((start, end))
         pending.append(samples)
+        peak = max(peak, float(np.abs(samples).max()))
         if len(pending) == batch:
             scores.append(runner(np.stack(pending)))
             pending = []
@@ -72,7 +78,15 @@ def _score_windows(runner, path, window, hop, frontend, batch):
         check_length(spans[-1][1], path, frontend.sample_rate, frontend.min_samples)
     if pending:
         scores.append(runner(np.stack(pending)))
-    return spans, np.concatenate(scores)
+    return spans, np.concatenate(scores), peak
+
+
+def _too_loud(path, peak):
+    over = 20 * np.log10(peak)
+    return (
+        f"{path}: samples reach {peak:.3g}, {over:.0f} dB over full scale (1); the model heard "
+        "audio within +-1, so these scores may be off (integer samples stored as float?)"
+    )
 
 
 def decide(scores, classes, activation, min_score=None):
