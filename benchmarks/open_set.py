@@ -15,6 +15,10 @@ audio outside its classes (JSON Lines, one clip a line):
         --data index.csv --fold index5-9 --predictions known.csv
     erann predict ../shared/data/esc10 --model runs/fsdd-cpu-fold/final.keras --json > esc10.jsonl
     python benchmarks/open_set.py known.csv esc10.jsonl --plot open_set.png
+
+A model trained with a class for other sounds (`--other-class other`) also
+turns away every clip whose best class is that one, and keeps no known clip
+called so.
 """
 
 import argparse
@@ -27,8 +31,9 @@ import numpy as np
 THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
-def read_known(path):
-    """(best score, whether the best class is right) per clip of an evaluate CSV."""
+def read_known(path, other_class=None):
+    """(best score, whether the best class is right) per clip of an evaluate
+    CSV; a clip whose best class is `other_class` scores 0 (never kept)."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         classes = reader.fieldnames[4:]
@@ -37,17 +42,19 @@ def read_known(path):
         raise SystemExit(f"{path}: no clips")
     scores = np.array([[float(row[name]) for name in classes] for row in rows])
     right = np.array([row["correct"] in ("1", "True", "true") for row in rows])
-    return scores.max(axis=1), right
+    best = np.where([row["top"] == other_class for row in rows], 0.0, scores.max(axis=1))
+    return best, right
 
 
-def read_other(path):
-    """The best score of every clip `erann predict --json` scored (errors skipped)."""
+def read_other(path, other_class=None):
+    """The best score of every clip `erann predict --json` scored (errors
+    skipped); 0 where the best class is `other_class` (always turned away)."""
     with open(path, encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle if line.strip()]
-    best = np.array([line["top"][0]["score"] for line in lines if "top" in line])
-    if not len(best):
+        tops = [json.loads(line).get("top") for line in handle if line.strip()]
+    best = [0.0 if top[0]["label"] == other_class else top[0]["score"] for top in tops if top]
+    if not best:
         raise SystemExit(f"{path}: no scored clips")
-    return best
+    return np.array(best)
 
 
 def table(known, right, others, thresholds):
@@ -86,10 +93,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("known", help="CSV of erann evaluate --predictions (the model's classes)")
     parser.add_argument("other", nargs="+", help="JSON Lines of erann predict --json, other sounds")
+    parser.add_argument("--other-class", help="the model's class for other sounds, if any")
     parser.add_argument("--plot", help="write the curves to this PNG file")
     args = parser.parse_args()
-    known, right = read_known(args.known)
-    others = {os.path.splitext(os.path.basename(p))[0]: read_other(p) for p in args.other}
+    known, right = read_known(args.known, args.other_class)
+    others = {
+        os.path.splitext(os.path.basename(path))[0]: read_other(path, args.other_class)
+        for path in args.other
+    }
     print(f"known: {len(known)} clips; " + ", ".join(f"{n}: {len(b)}" for n, b in others.items()))
     table(known, right, others, THRESHOLDS)
     if args.plot:
