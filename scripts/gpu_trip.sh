@@ -21,8 +21,13 @@ cd "$(dirname "$0")/.."
 exclude() { grep -qxF "$1" .git/info/exclude 2>/dev/null || echo "$1" >>.git/info/exclude; }
 
 wheels() {  # the versions setup.py pins, and what they need that the machine lacks
-    local pins
+    local pins pin fresh=1
     pins=$(grep -oE '"(keras|soundfile|soxr)==[^"]+"' setup.py | tr -d '"')
+    for pin in $pins; do
+        ls .whl/"${pin%%==*}-${pin##*==}"-*.whl >/dev/null 2>&1 || fresh=0
+    done
+    [ $fresh = 1 ] && return  # two versions of one package would stop the install there
+    rm -rf .whl
     # shellcheck disable=SC2086
     python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
         --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
@@ -38,7 +43,7 @@ pack() {
     fi  # (no savedmodels/: packed already, for another dataset)
     exclude /.whl/
     exclude /.gpudata/
-    ls .whl/keras-*.whl >/dev/null 2>&1 || wheels
+    wheels
     mkdir -p .gpudata
     for name in "$@"; do
         [ -d "../shared/data/$name" ] || { echo "gpu_trip.sh pack: ../shared/data/$name: no such folder" >&2; exit 2; }
@@ -65,6 +70,7 @@ unpack() {
     local back=${1:?gpu_trip.sh unpack: give the folder the files came back to}
     git checkout -- savedmodels
     rm -rf .gpudata
+    [ -d "$back" ] || { echo "gpu_trip.sh unpack: $back: no such folder (savedmodels/ is back)" >&2; exit 2; }
     mkdir -p runs
     for tgz in "$back"/*-runs.tgz; do
         [ -e "$tgz" ] && tar xzf "$tgz" -C runs
