@@ -33,7 +33,7 @@ THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 def read_known(path, other_class=None):
     """(best score, whether the best class is right) per clip of an evaluate
-    CSV; a clip whose best class is `other_class` scores 0 (never kept)."""
+    CSV; a clip whose best class is `other_class` scores -1 (never kept)."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         classes = reader.fieldnames[4:]
@@ -42,16 +42,16 @@ def read_known(path, other_class=None):
         raise SystemExit(f"{path}: no clips")
     scores = np.array([[float(row[name]) for name in classes] for row in rows])
     right = np.array([row["correct"] in ("1", "True", "true") for row in rows])
-    best = np.where([row["top"] == other_class for row in rows], 0.0, scores.max(axis=1))
+    best = np.where([row["top"] == other_class for row in rows], -1.0, scores.max(axis=1))
     return best, right
 
 
 def read_other(path, other_class=None):
     """The best score of every clip `erann predict --json` scored (errors
-    skipped); 0 where the best class is `other_class` (always turned away)."""
+    skipped); -1 where the best class is `other_class` (always turned away)."""
     with open(path, encoding="utf-8") as handle:
         tops = [json.loads(line).get("top") for line in handle if line.strip()]
-    best = [0.0 if top[0]["label"] == other_class else top[0]["score"] for top in tops if top]
+    best = [-1.0 if top[0]["label"] == other_class else top[0]["score"] for top in tops if top]
     if not best:
         raise SystemExit(f"{path}: no scored clips")
     return np.array(best)
