@@ -28,6 +28,8 @@ import os
 
 import numpy as np
 
+from erann_tf import plots
+
 THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
@@ -41,7 +43,7 @@ def read_known(path, other_class=None):
     if not rows:
         raise SystemExit(f"{path}: no clips")
     scores = np.array([[float(row[name]) for name in classes] for row in rows])
-    right = np.array([row["correct"] in ("1", "True", "true") for row in rows])
+    right = np.array([row["correct"] == "1" for row in rows])  # write_predictions writes 0/1
     best = np.where([row["top"] == other_class for row in rows], -1.0, scores.max(axis=1))
     return best, right
 
@@ -69,23 +71,15 @@ def table(known, right, others, thresholds):
 
 
 def plot(known, others, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     grid = np.linspace(0, 1, 101)
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plots.pyplot().subplots(figsize=(6, 4))
     axis.plot(grid, [(known >= s).mean() for s in grid], label="known clips kept", lw=2)
     for name, best in others.items():
         axis.plot(grid, [(best < s).mean() for s in grid], label=f"{name} turned away")
     axis.set(xlabel="--min-score", ylabel="share of clips", ylim=(0, 1.02), xlim=(0, 1))
     axis.grid(alpha=0.3)
     axis.legend(loc="lower left")
-    figure.tight_layout()
-    partial = path + ".partial.png"
-    figure.savefig(partial, dpi=100)
-    os.replace(partial, path)
+    plots.save(figure, path, dpi=100)
     print(f"wrote {path}")
 
 
