@@ -50,7 +50,8 @@ def run(args):
     scores = {}
     for fold in folds:
         output = os.path.join(args.output, f"fold-{fold}")
-        fold_config = dataclasses.replace(config, fold=fold, output=output)
+        teacher = tuple(spec.replace("{fold}", fold) for spec in config.teacher)
+        fold_config = dataclasses.replace(config, fold=fold, output=output, teacher=teacher)
         run_dir = RunDir(output)
         begun = os.path.isfile(run_dir.config)
         if begun:  # an interrupted CV goes on here, with the settings it began with

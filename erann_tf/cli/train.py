@@ -81,6 +81,7 @@ def add_training_arguments(parser):
         "clean training crops before each validation and the saved models (default: the "
         "recipe's, 4; 0 turns it off; off with --distribute)",
     )
+    add_teacher_arguments(parser)
     parser.add_argument(
         "--transport",
         choices=TRANSPORTS,
@@ -88,6 +89,28 @@ def add_training_arguments(parser):
     )
     parser.add_argument("--no-cache", action="store_true", help="decode every epoch, keep no audio")
     parser.add_argument("--deterministic", action="store_true", help="TF op determinism")
+
+
+def add_teacher_arguments(parser):
+    """Knowledge distillation's flags, shared by `erann train`, `cv` and `tune`."""
+    parser.add_argument(
+        "--teacher",
+        action="append",
+        metavar="SPEC",
+        help="distil from this model: a shipped model's name, a model or run folder, or a "
+        ".keras file with the same classes and frontend; repeat it for an ensemble (averaged); "
+        "in erann cv, {fold} becomes each fold's name (a teacher that never saw that fold)",
+    )
+    parser.add_argument(
+        "--distill-weight",
+        type=float,
+        help="share of the distillation loss, 0-1 (default 0.9; the rest: the labels' loss)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        help="softmax temperature of teachers and student in the distillation loss (default 2)",
+    )
 
 
 def config_from_args(args, fold, output):

@@ -6,6 +6,7 @@ HELP = "search tm, width and the recipe with KerasTuner under a multiply-add bud
 
 
 def register(subparsers):
+    from erann_tf.cli.train import add_teacher_arguments
     from erann_tf.data.layouts import LAYOUTS
     from erann_tf.training.recipes import RECIPES
     from erann_tf.tuning.options import TUNERS
@@ -42,6 +43,7 @@ def register(subparsers):
         help="narrow a hyper-parameter: a range LOW:HIGH or choices A,B "
         "(e.g. --space learning_rate=1e-4:3e-3 --space tm=4,8)",
     )
+    add_teacher_arguments(parser)
     parser.add_argument("--output", required=True, help="search directory (resumes if it exists)")
     parser.set_defaults(run=run)
 
@@ -58,6 +60,10 @@ def run(args):
     }
     given["fixed"] = tuple(_parse_fix(item) for item in args.fix)
     given["space"] = tuple(_parse_space(item) for item in args.space)
+    given["teacher"] = tuple(args.teacher or ())
+    for name in ("distill_weight", "temperature"):  # fix the search's value, as --fix does
+        if getattr(args, name) is not None:
+            given["fixed"] += ((name, getattr(args, name)),)
     print(json.dumps(tune(TuneConfig(**given))))
     return 0
 

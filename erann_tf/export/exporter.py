@@ -71,6 +71,7 @@ def export(config, progress=print):
 
     from erann_tf.data.examples import example_clips
     from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner, resolve
+    from erann_tf.models.erann import load_erann
 
     config.check()
     if keras.backend.backend() != "tensorflow":
@@ -82,7 +83,7 @@ def export(config, progress=print):
     source = resolve(config.model)
     if not source.endswith(".keras"):
         raise ValueError(f"{config.model}: export needs a .keras model or a model folder")
-    model = keras.models.load_model(source, compile=False)
+    model = load_erann(source)
     info = _metadata(config, source, model)
     window = int(round((config.window_s or info.window_s) * info.sample_rate))
     if config.parity_data:

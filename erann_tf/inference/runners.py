@@ -6,7 +6,6 @@ model's Metadata (class names, sample rate, window).
 
 import dataclasses
 import os
-import zipfile
 
 import numpy as np
 
@@ -102,19 +101,10 @@ class KerasRunner:
 
     def __init__(self, path, batch_size=8):
         import_keras_quietly()
-        import keras
-
-        import erann_tf.models.erann  # noqa: F401  (registers the model and layers for loading)
+        from erann_tf.models.erann import load_erann
 
         self.path = path
-        if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
-            raise ValueError(
-                f"{path}: not a readable Keras model (not a zip archive: truncated or damaged)"
-            )
-        try:
-            self.model = keras.models.load_model(path, compile=False)
-        except Exception as error:  # Keras raises many kinds for a damaged file
-            raise ValueError(f"{path}: not a readable Keras model ({first_line(error)})") from None
+        self.model = load_erann(path)
         found = find_model_metadata(path)
         self.warning = None if found else _guessed(path)
         found = found or meta.for_model(self.model)

@@ -63,10 +63,18 @@ class SpecAugment(keras.layers.Layer):
     def call(self, inputs, training=None):
         if not training:
             return inputs
-        shape = ops.shape(inputs)
+        return self.apply_masks(inputs, self.draw_masks(ops.shape(inputs)))
+
+    def draw_masks(self, shape):
+        """Boolean (batch, frames, bins) of a fresh random draw for a batch
+        of `shape`: True where a cell is masked. Distillation draws once and
+        masks the student's and the teachers' features alike."""
         time = self._stripes(shape[0], shape[1], self.time_masks, self.time_mask_width)
         freq = self._stripes(shape[0], shape[2], self.freq_masks, self.freq_mask_width)
-        masked = ops.logical_or(time[:, :, None], freq[:, None, :])
+        return ops.logical_or(time[:, :, None], freq[:, None, :])
+
+    def apply_masks(self, inputs, masked):
+        """`inputs` with the cells where `masked` is True set to mask_value."""
         return ops.where(masked, ops.cast(self.mask_value, inputs.dtype), inputs)
 
     def _stripes(self, batch, size, count, max_width):

@@ -1,6 +1,8 @@
 """The ERANN model."""
 
 import dataclasses
+import os
+import zipfile
 
 import keras
 
@@ -171,12 +173,9 @@ class ERANN(keras.Model):
         >>> model.output.shape[-1]
         10
         """
-        import os
-
         from erann_tf.models.presets import shipped_model_dir
 
-        path = os.path.join(shipped_model_dir(name), "model.keras")
-        return keras.models.load_model(path)
+        return load_erann(os.path.join(shipped_model_dir(name), "model.keras"))
 
     def get_config(self):
         return {
@@ -199,6 +198,35 @@ class ERANN(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def load_erann(path, flag=None):
+    """The ERANN saved in the .keras file `path`, or a ValueError in one line
+    that names the file (and `flag`, the argument that gave it) and says why:
+    missing, damaged, or a Keras model that is not an ERANN.
+
+    Example:
+    >>> load_erann("README.md", "--teacher")
+    Traceback (most recent call last):
+    ...
+    ValueError: --teacher README.md: not a .keras file
+    """
+    from erann_tf.data.audio import first_line
+
+    where = f"{flag} {path}" if flag else str(path)
+    if not str(path).endswith(".keras"):
+        raise ValueError(f"{where}: not a .keras file")
+    if not os.path.isfile(path):
+        raise ValueError(f"{where}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{where}: not a readable Keras model (truncated or damaged)")
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds for a damaged file
+        raise ValueError(f"{where}: not a readable Keras model ({first_line(error)})") from None
+    if not isinstance(model, ERANN):
+        raise ValueError(f"{where}: a Keras model, but not an ERANN ({type(model).__name__})")
+    return model
 
 
 def _batch_norm(name, dtype):

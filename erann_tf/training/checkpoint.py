@@ -13,7 +13,7 @@ from erann_tf.atomic import atomic_path
 
 
 def state_variables(trainer):
-    return list(trainer.variables) + list(trainer.optimizer.variables)
+    return list(trainer.checkpointed_variables) + list(trainer.optimizer.variables)
 
 
 def save_state(path, trainer, epoch):

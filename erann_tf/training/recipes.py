@@ -36,6 +36,10 @@ class Recipe:
     # paper's; training/batchnorm.py, docs/batchnorm.md). 0 turns it off.
     recalibrate_bn: int = 4
     epochs: int = 60
+    # Knowledge distillation, with --teacher only (training/distillation.py): the
+    # distillation loss's share (EfficientAT's 0.9) and the softmax temperature.
+    distill_weight: float = 0.9
+    temperature: float = 2.0
 
     @property
     def multi_label(self):

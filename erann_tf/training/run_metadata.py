@@ -75,7 +75,11 @@ def training_command(config):
     words = ["erann", "train"]
     for key, value in config.items():
         flag = "--" + key.replace("_", "-")
-        if key == "cache":
+        if key == "teacher_sha256":
+            continue  # recorded by the run, not a flag
+        if isinstance(value, list | tuple):
+            words += [word for item in value for word in (flag, str(item))]
+        elif key == "cache":
             words += [] if value else ["--no-cache"]
         elif key == "balanced" and value is False:
             words.append("--no-balanced")  # explicitly off, whatever the recipe says

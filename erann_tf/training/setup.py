@@ -11,6 +11,7 @@ import keras
 
 from erann_tf.atomic import write_json
 from erann_tf.models import ERANN
+from erann_tf.models.erann import load_erann
 from erann_tf.models.metadata import write_labels
 from erann_tf.training import evaluation
 from erann_tf.training.augmented import AugmentedTrainer
@@ -38,10 +39,11 @@ def start(run, config, settings, distribution, resume, data, started, write=True
     checkpoint loaded (`resume`), and the EpochEnd callback, whose time limit
     counts from `started`. `data`: classes (names), steps (per epoch), val_loader (or
     None), bad_files and, optionally, recalibration (a BatchNormRecalibration)
-    of the loop's data and clips (the fingerprints a resume is checked against)."""
+    of the loop's data, clips (the fingerprints a resume is checked against)
+    and teaching (a distillation.Teaching)."""
     with distribution.scope():
         model = build_model(settings, len(data["classes"]), config.init_from, config.seed)
-        trainer = compile_trainer(model, settings, data["steps"], config.seed)
+        trainer = compile_trainer(model, settings, data["steps"], config.seed, data.get("teaching"))
     plain = None  # a replica-free twin to evaluate with, under a strategy
     if distribution.strategy is not None:
         synchronize_batchnorm(model)
@@ -89,7 +91,7 @@ def build_model(settings, num_classes, init_from=None, seed=0):
     )
     if init_from is None:
         return model
-    source = keras.models.load_model(init_from)
+    source = load_erann(init_from, "--init-from")
     if (source.tm, source.width) != (settings.tm, settings.width):
         raise ValueError(
             f"{init_from}: tm={source.tm}, width={source.width} differ from the run's "
@@ -109,15 +111,18 @@ def jit_compiles():
     return keras.backend.backend() != "tensorflow"
 
 
-def compile_trainer(model, settings, steps, seed):
+def compile_trainer(model, settings, steps, seed, teaching=None):
     """The AugmentedTrainer with Adam (EMA of the weights), the recipe's loss,
-    schedule and metric, its optimizer variables created."""
+    schedule and metric, its optimizer variables created; with `teaching`
+    (a distillation.Teaching), the distillation loss."""
     recipe = settings.recipe
     learning_rate = settings.learning_rate
     if settings.schedule == "one_cycle":
         learning_rate = OneCycle(learning_rate, total_steps=steps * settings.epochs)
     optimizer = EMAAdam(learning_rate, ema_momentum=recipe.ema_decay)
-    trainer = AugmentedTrainer(model, settings.crop_samples, settings.mixup_alpha, seed=seed)
+    trainer = AugmentedTrainer(
+        model, settings.crop_samples, settings.mixup_alpha, seed=seed, teaching=teaching
+    )
     if recipe.multi_label:
         loss, metrics = (
             keras.losses.BinaryCrossentropy(),

@@ -75,6 +75,14 @@ class TrainConfig:
     checkpoint_every: int = 1  # epochs between checkpoints (and always the last)
     max_minutes: float | None = None  # stop after the epoch that passes this; --resume goes on
     recalibrate_bn: int | None = None  # batches to re-estimate batch norm on (0: off)
+    teacher: tuple = ()  # models to distil from (distillation.teacher_files), averaged
+    teacher_sha256: tuple = ()  # of each teacher's file, recorded when the run starts
+    distill_weight: float | None = None  # the distillation loss's share (with --teacher)
+    temperature: float | None = None  # of the softmax teachers and student (with --teacher)
+
+    def __post_init__(self):  # config.json gives lists
+        object.__setattr__(self, "teacher", tuple(self.teacher or ()))
+        object.__setattr__(self, "teacher_sha256", tuple(self.teacher_sha256 or ()))
 
     def resolved(self):
         """The effective settings: this config over its recipe (a Settings)."""
@@ -103,6 +111,11 @@ class TrainConfig:
             raise ValueError("--recalibrate-bn works with --distribute none only")
         if self.model and (self.tm or self.width):
             raise ValueError("give either --model or --tm/--width, not both")
+        for flag in ("distill_weight", "temperature"):
+            if getattr(self, flag) is not None and not self.teacher:
+                raise ValueError(f"--{flag.replace('_', '-')} needs --teacher")
+        if self.teacher and self.distribute == "multiworker":
+            raise ValueError("--teacher works with --distribute none or mirrored only")
         preset = parse_preset(self.model or recipe.model)
         pick = lambda value, default: default if value is None else value  # noqa: E731
         finetune = self.init_from is not None
@@ -127,6 +140,8 @@ class TrainConfig:
             recalibrate_bn=pick(
                 self.recalibrate_bn, recipe.recalibrate_bn if self.distribute == "none" else 0
             ),
+            distill_weight=pick(self.distill_weight, recipe.distill_weight),
+            temperature=pick(self.temperature, recipe.temperature),
         )
         _check_numbers(self, settings)
         validate(settings.tm, settings.width)  # before any data is read
@@ -138,6 +153,7 @@ def _check_numbers(config, settings):
     integer = lambda low: lambda v: isinstance(v, int) and v >= low  # noqa: E731
     positive = lambda v: math.isfinite(v) and v > 0  # noqa: E731
     non_negative = lambda v: math.isfinite(v) and v >= 0  # noqa: E731
+    fraction = lambda v: 0 <= v <= 1  # noqa: E731
     optional = lambda test: lambda v: v is None or test(v)  # noqa: E731
     rules = (
         ("epochs", settings.epochs, "an integer >= 1", integer(1)),
@@ -163,6 +179,8 @@ def _check_numbers(config, settings):
         ("freq_mask", settings.freq_mask, "an integer >= 0", integer(0)),
         ("pitch_shift", settings.pitch_shift, "a number of semitones >= 0", non_negative),
         ("gain_db", settings.gain_db, "a number of dB >= 0 (0 turns it off)", non_negative),
+        ("distill_weight", settings.distill_weight, "a number from 0 to 1", fraction),
+        ("temperature", settings.temperature, "a number > 0", positive),
     )
     for name, value, allowed, test in rules:
         if not test(value):
@@ -189,6 +207,8 @@ class Settings:
     gain_db: float
     balanced: bool
     recalibrate_bn: int
+    distill_weight: float
+    temperature: float
 
     @property
     def crop_samples(self):
@@ -295,6 +315,8 @@ RESUME_CHANGES = ("epochs", "max_minutes", "data")  # what a resume may change
 # How a run reads and saves, not what it learns (check_same_training leaves them out).
 RUN_ONLY = ("data", "layout", "output", "transport", "cache", "deterministic", "distribute",
             "checkpoint_every", "on_bad_file", "max_minutes")  # fmt: skip
+# Compared with the teachers' files when the run starts, not with a command's flags.
+CHECKED_ON_START = ("teacher_sha256",)
 
 
 def resume_run(output, progress=True, **given):
@@ -365,7 +387,10 @@ def check_same_training(stored, config, where):
     learned = lambda c: {  # noqa: E731
         **dataclasses.asdict(c.resolved()),
         "recipe": c.recipe,
-        **{k: getattr(c, k) for k in ("seed", "precision", "max_clips", "init_from", "fold")},
+        **{
+            k: getattr(c, k)
+            for k in ("seed", "precision", "max_clips", "init_from", "fold", "teacher")
+        },
     }
     before, now = learned(stored), learned(config)
     for name, value in before.items():
@@ -409,10 +434,13 @@ def _run(run, config, settings, distribution, resume, progress):
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    loader, val_loader = load_data(config, settings, progress)
+    train_clips, val_clips = read_split(config, settings, progress)
+    config, teaching = teaching_for(config, settings, train_clips.classes, distribution)
+    loader, val_loader = decode(config, settings, train_clips, val_clips, progress)
     batch = settings.batch_size * distribution.replicas  # the global batch
     steps = steps_per_epoch(loader, batch)
     setup = dict(classes=tuple(loader.class_names), steps=steps, val_loader=val_loader)
+    setup["teaching"] = teaching
     setup["bad_files"] = loader.bad_files
     setup["recalibration"] = recalibration_for(loader, settings, config.seed)
     setup["clips"] = clip_fingerprints(config.data, loader, val_loader)
@@ -449,12 +477,24 @@ def _run(run, config, settings, distribution, resume, progress):
 def load_data(config, settings, progress=True):
     """Decoded, checked training and validation loaders (validation: None
     without a fold), sharing one bad-file report."""
+    train_clips, val_clips = read_split(config, settings, progress)
+    return decode(config, settings, train_clips, val_clips, progress)
+
+
+def read_split(config, settings, progress=True):
+    """The training and validation ClipSets (validation: None without a
+    fold), listed but not decoded."""
     clips = read_clips(config.layout or settings.recipe.source, config.data, progress)
     train_clips, val_clips = clips.split(config.fold) if config.fold is not None else (clips, None)
     if config.max_clips:  # after the split: at most N to train on and N to validate on
         train_clips = train_clips.subset(config.max_clips)
         if val_clips is not None:
             val_clips = val_clips.subset(config.max_clips)
+    return train_clips, val_clips
+
+
+def decode(config, settings, train_clips, val_clips, progress=True):
+    """ClipLoaders of `read_split`'s clips, decoded and checked."""
     window = max(settings.recipe.window_seconds, settings.crop_seconds)
     bad = BadFiles()
     loader = ClipLoader(train_clips, window, config.cache, config.on_bad_file, bad_files=bad)
@@ -463,6 +503,31 @@ def load_data(config, settings, progress=True):
         return loader, None
     val_loader = ClipLoader(val_clips, None, config.cache, config.on_bad_file, bad_files=bad)
     return loader, val_loader.scan(progress)
+
+
+def teaching_for(config, settings, classes, distribution):
+    """(config, Teaching or None): the run's teachers loaded (in the
+    strategy's scope) and checked against the student's `classes`, before any
+    audio is decoded. A new run's config gains their files' SHA-256; a
+    resumed run's teachers must be the files it recorded."""
+    if not config.teacher:
+        return config, None
+    from erann_tf.training import distillation
+
+    files = distillation.teacher_files(config.teacher)
+    if config.teacher_sha256:
+        distillation.check_unchanged(files, config.teacher_sha256)
+    else:
+        config = dataclasses.replace(config, teacher_sha256=tuple(t.sha256 for t in files))
+    student = (settings.recipe.activation, settings.crop_seconds)
+    with distribution.scope():
+        loaded = [distillation.load_teacher(t, classes, *student) for t in files]
+    teachers, orders = zip(*loaded, strict=True)
+    teaching = distillation.Teaching(
+        teachers, orders, settings.distill_weight, settings.temperature,
+        multi_label=settings.recipe.multi_label,
+    )  # fmt: skip
+    return config, teaching
 
 
 def clip_fingerprints(data, loader, val_loader):

@@ -11,7 +11,7 @@ import keras_tuner
 
 from erann_tf.data.layouts import read_clips
 from erann_tf.models import complexity, parse_preset
-from erann_tf.training import evaluation
+from erann_tf.training import distillation, evaluation
 from erann_tf.training.batchnorm import recalibration_for
 from erann_tf.training.callbacks import averaged_weights
 from erann_tf.training.options import SCHEDULES
@@ -31,11 +31,14 @@ NAMES = (
     "freq_mask",
     "pitch_shift",
     "gain_db",
+    "distill_weight",
+    "temperature",
 )
 # Registered with KerasTuner only when searched or pinned: every registered
 # hyper-parameter, a fixed one too, advances the random tuner's seed, so a
 # search made before these two existed draws the same trials only without them.
-OPTIONAL = ("pitch_shift", "gain_db")
+OPTIONAL = ("pitch_shift", "gain_db", "distill_weight", "temperature")
+DISTILLATION = ("distill_weight", "temperature")  # with teachers only
 
 
 def space_for(recipe):
@@ -66,6 +69,8 @@ def space_for(recipe):
         "freq_mask": (0, 2 * max(recipe.freq_mask, paper.freq_mask)),
         "pitch_shift": recipe.pitch_shift,  # searched only with a range (OPTIONAL)
         "gain_db": recipe.gain_db,
+        "distill_weight": recipe.distill_weight,
+        "temperature": recipe.temperature,
     }
 
 
@@ -103,6 +108,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         space=None,
         models_dir=None,
         progress=False,
+        teacher=(),
     ):
         super().__init__(name="erann")
         self.recipe = get_recipe(recipe)
@@ -111,6 +117,8 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             raise ValueError(
                 f"space: unknown hyper-parameter(s) {unknown}; known: {', '.join(NAMES)}"
             )
+        self.teacher_files = distillation.teacher_files(teacher)
+        self._teachers = None
         self.space = {**space_for(self.recipe), **(space or {})}
         self.data, self.layout, self.fold = data, layout, fold
         self.max_macs, self.max_clips, self.seed = max_macs, max_clips, seed
@@ -183,7 +191,8 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         train_loader, val_loader = self._data(settings)
         started = time.time()
         steps = len(train_loader) // settings.batch_size
-        trainer = compile_trainer(model, settings, steps, self.seed)
+        teaching = self._teaching(settings)
+        trainer = compile_trainer(model, settings, steps, self.seed, teaching)
         transport = "tfdata" if keras.backend.backend() == "tensorflow" else "pydataset"
         batch = settings.batch_size
         dataset = training_data(transport, train_loader, settings, batch, self.seed, 0)
@@ -221,6 +230,23 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             recalibrate_bn=self.recipe.recalibrate_bn,
             **{name: values[name] for name in NAMES},
         )
+
+    def check_teachers(self):
+        """Loads the teachers and checks them against the data's classes (a
+        one-line ValueError naming --teacher), before any audio is decoded."""
+        if self.teacher_files and self._teachers is None:
+            student = (self._clipset().classes, self.recipe.activation)
+            self._teachers = [distillation.load_teacher(t, *student) for t in self.teacher_files]
+
+    def _teaching(self, settings):
+        self.check_teachers()
+        if not self._teachers:
+            return None
+        teachers, orders = zip(*self._teachers, strict=True)
+        return distillation.Teaching(
+            teachers, orders, settings.distill_weight, settings.temperature,
+            multi_label=self.recipe.multi_label,
+        )  # fmt: skip
 
     def _clipset(self):
         if self._clips is None:

@@ -13,7 +13,7 @@ from erann_tf import plots
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.models import complexity
 from erann_tf.training.options import SCHEDULES
-from erann_tf.tuning.hypermodel import NAMES, OBJECTIVE, ERANNHyperModel
+from erann_tf.tuning.hypermodel import DISTILLATION, NAMES, OBJECTIVE, ERANNHyperModel
 from erann_tf.tuning.options import TUNERS
 
 
@@ -40,6 +40,7 @@ class TuneConfig:
     seed: int = 0
     fixed: tuple = ()
     space: tuple = ()
+    teacher: tuple = ()  # models every trial distils from (see erann train --teacher)
 
 
 def tune(config, progress=True):
@@ -53,6 +54,9 @@ def tune(config, progress=True):
         raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
     if config.max_trials < 1:
         raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    for name, _ in config.fixed + config.space:
+        if name in DISTILLATION and not config.teacher:
+            raise ValueError(f"{name} is searched or fixed with --teacher only")
     for name, value in config.fixed:
         _check_values("--fix", name, [value])
     for name, values in config.space:
@@ -71,7 +75,9 @@ def tune(config, progress=True):
         space=dict(config.space),
         models_dir=os.path.join(config.output, "models"),
         progress=progress,
+        teacher=config.teacher,
     )
+    hypermodel.check_teachers()  # before any audio is decoded
     if config.max_macs is not None:
         hypermodel.narrow_to_budget(config.max_macs, config.fixed)
     os.makedirs(hypermodel.models_dir, exist_ok=True)
