@@ -12,6 +12,7 @@ from erann_tf import ERANN
 from erann_tf.data.audio import load_audio
 from erann_tf.models.metadata import write_labels
 from erann_tf.training import TrainConfig, train
+from erann_tf.training.checkpoint import _owner_unnumbered
 from erann_tf.training.distillation import Teaching, teacher_files
 from erann_tf.training.evaluation import predict_clips
 from erann_tf.training.trainer import load_data, resume_run
@@ -165,6 +166,11 @@ def test_resuming_with_another_teacher_or_a_changed_file_is_refused(taught_run, 
         resume_run(str(copy), progress=False, epochs=2)
 
 
+def _state(checkpoint):
+    with np.load(checkpoint) as saved:
+        return {k: saved[k] for k in saved.files}
+
+
 @pytest.mark.slow
 @pytest.mark.tf_only
 def test_resuming_a_taught_run_is_exact(fsdd_manifest, tmp_path):
@@ -178,38 +184,43 @@ def test_resuming_a_taught_run_is_exact(fsdd_manifest, tmp_path):
     stopped = dataclasses.replace(config, output=str(tmp_path / "stopped"), max_minutes=1e-4)
     assert train(stopped, progress=False)["epochs"] == 1
     resume_run(str(tmp_path / "stopped"), progress=False, max_minutes=60.0)
-    for name in ("whole", "stopped"):
-        with np.load(tmp_path / name / "checkpoint.npz") as saved:
-            state = {k: saved[k] for k in saved.files}
-        if name == "whole":
-            expected = state
+    expected, state = (_state(tmp_path / name / "checkpoint.npz") for name in ("whole", "stopped"))
     assert state.keys() == expected.keys()
+    unnumbered = lambda paths: [_owner_unnumbered(p) for p in paths.tolist()]  # noqa: E731
+    assert unnumbered(state.pop("paths")) == unnumbered(expected.pop("paths"))
     for key in expected:
         np.testing.assert_allclose(state[key], expected[key], atol=1e-6, err_msg=key)
 
 
 @pytest.mark.slow
 def test_a_taught_student_agrees_with_its_teacher_more_often(fsdd_manifest, tmp_path):
-    """The same short run on real digits with and without erann-fsdd as its
-    teacher: the taught one picks the teacher's top class more often."""
-    from erann_tf.models.erann import load_erann
+    """The same short run on real digits with and without a teacher: the
+    taught one picks the teacher's top class more often. The teacher is
+    erann-fsdd with its class names rotated (it calls a spoken 9 "0"), so that
+    agreeing with it cannot come from the labels. Measured: 0.32 taught
+    against 0.07 alone (truth: 0.09 and 0.37), 3 epochs of 480 clips."""
     from erann_tf.models.presets import shipped_model_dir
 
-    teacher = load_erann(f"{shipped_model_dir('erann-fsdd')}/model.keras")
+    rotated = tmp_path / "rotated"
+    rotated.mkdir()
+    shutil.copy(f"{shipped_model_dir('erann-fsdd')}/model.keras", rotated / "model.keras")
+    write_labels(rotated, DIGITS[1:] + DIGITS[:1])
+    teacher = keras.models.load_model(rotated / "model.keras")
     agreement = {}
     for taught in (False, True):
-        extra = dict(teacher=("erann-fsdd",), distill_weight=1.0) if taught else {}
+        extra = dict(teacher=(str(rotated),), distill_weight=1.0, temperature=1.0)
         config = tiny_config(
-            fsdd_manifest, tmp_path / str(taught), recipe="fsdd-cpu", epochs=10, max_clips=128,
-            batch_size=16, transport="pydataset", recalibrate_bn=2, **extra,
+            fsdd_manifest, tmp_path / str(taught), epochs=3, max_clips=480, batch_size=16,
+            learning_rate=1e-3, mixup_alpha=0.0, time_mask=0, freq_mask=0,
+            transport="pydataset", recalibrate_bn=2, **(extra if taught else {}),
         )  # fmt: skip
         train(config, progress=False)
         _, clips = load_data(config, config.resolved(), progress=False)
-        window = config.resolved().crop_samples
         student = keras.models.load_model(tmp_path / str(taught) / "final.keras")
-        ours, _ = predict_clips(student, clips, window)
-        theirs, _ = predict_clips(teacher, clips, window)
-        agreement[taught] = float((ours.argmax(1) == theirs.argmax(1)).mean())
+        ours, _ = predict_clips(student, clips, 44100)
+        theirs, _ = predict_clips(teacher, clips, 44100)
+        their_top = np.roll(theirs, 1, axis=1).argmax(1)  # in the student's class order
+        agreement[taught] = float((ours.argmax(1) == their_top).mean())
     assert agreement[True] > agreement[False] + 0.1, agreement
 
 

@@ -1,0 +1,126 @@
+"""Accuracy against multiply-adds: what t_m, width and distillation buy.
+
+Reads run folders that `erann train --fold F` (or `erann cv`) wrote and prints
+one row per run: the model, its multiply-adds per second of audio, its
+teachers, and its validation accuracy (EMA weights) at an equal budget of
+epochs: the score at epoch --epochs and the mean of the five epochs up to it
+(one epoch's score on 80 clips is noisy). A run still short of --epochs is
+shown with the epochs it has, marked. Below the table, the command that
+trained each run. With --png, accuracy against MACs per second of audio, one
+panel per dataset, with the published anchors that are comparable: ACDNet's
+ESC-10 accuracies (its multiply-adds are counted on other inputs, so they
+are lines, not points) and YAMNet's cost (0.07 G per second of audio).
+
+    python benchmarks/tradeoff.py runs/tradeoff/esc10-* --epochs 60 --png docs/tradeoff.png
+"""
+
+import argparse
+import dataclasses
+
+import numpy as np
+
+from erann_tf import plots
+from erann_tf.models import complexity
+from erann_tf.models.metadata import read_labels
+from erann_tf.training.run_metadata import training_command
+from erann_tf.training.trainer import RunDir
+
+ANCHORS = {  # dataset: (label, accuracy) lines from the papers
+    "esc10": [("ACDNet, from scratch", 0.9665), ("ACDNet compressed 97%", 0.9625)],
+}
+YAMNET_MACS_PER_SECOND = 0.07e9
+
+
+def load_run(folder, epochs):
+    run = RunDir(folder)
+    config = run.load_config()
+    settings = config.resolved()
+    scores = [entry["val_score"] for entry in run.history() if "val_score" in entry]
+    if not scores:
+        raise SystemExit(f"{folder}: no validation scores; train with --fold")
+    upto = scores[:epochs]
+    classes = len(read_labels(run.path))
+    cost = complexity(settings.tm, settings.width, classes, seconds=settings.crop_seconds)
+    return {
+        "run": folder,
+        "dataset": settings.recipe.source,
+        "fold": config.fold,
+        "model": f"ERANN-{settings.crop_seconds:g}x{settings.tm}-{settings.width}",
+        "tm": settings.tm,
+        "width": settings.width,
+        "macs_per_second": cost.macs / settings.crop_seconds,
+        "teacher": ", ".join(config.teacher) or "-",
+        "epochs": len(upto),
+        "score": upto[-1],
+        "mean5": float(np.mean(upto[-5:])),
+        "command": training_command(dataclasses.asdict(config)),
+    }
+
+
+def print_table(rows, epochs):
+    print(
+        f"| run | model | G MACs / s of audio | teacher | epochs | accuracy at {epochs} | "
+        "mean of 5 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        short = "" if row["epochs"] == epochs else " (short)"
+        print(
+            f"| {row['run']} | {row['model']} | {row['macs_per_second'] / 1e9:.3f} | "
+            f"{row['teacher']} | {row['epochs']}{short} | {row['score']:.3f} | "
+            f"{row['mean5']:.3f} |"
+        )
+    print()
+    for row in rows:
+        print(f"{row['run']}: {row['command']}")
+
+
+def plot(rows, path):
+    plt = plots.pyplot()
+    datasets = sorted({row["dataset"] for row in rows})
+    figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
+    for axis, dataset in zip(axes[0], datasets, strict=True):
+        for taught, marker, name in ((False, "o", "trained alone"), (True, "^", "distilled")):
+            chosen = [
+                r for r in rows if r["dataset"] == dataset and (r["teacher"] != "-") == taught
+            ]
+            for fold in sorted({r["fold"] for r in chosen}):
+                points = sorted(
+                    (r for r in chosen if r["fold"] == fold), key=lambda r: r["macs_per_second"]
+                )
+                x = [r["macs_per_second"] / 1e9 for r in points]
+                y = [r["mean5"] for r in points]
+                axis.plot(x, y, marker=marker, label=f"{name}, fold {fold}")
+                for r, xi, yi in zip(points, x, y, strict=True):
+                    axis.annotate(r["model"].split("x", 1)[1], (xi, yi), fontsize=7)
+        axis.set_xscale("log")
+        axis.set_xlim(0.05, 3.0)
+        for (label, accuracy), align in zip(
+            ANCHORS.get(dataset, []), ("bottom", "top"), strict=False
+        ):
+            axis.axhline(accuracy, linestyle="--", linewidth=0.8, color="grey")
+            axis.text(0.055, accuracy, f"{label} {accuracy:.4f}", fontsize=7, va=align)
+        axis.axvline(YAMNET_MACS_PER_SECOND / 1e9, linestyle=":", color="grey")
+        axis.text(YAMNET_MACS_PER_SECOND / 1e9, axis.get_ylim()[0], " YAMNet's cost", fontsize=7)
+        axis.set_xlabel("G multiply-adds per second of audio (log)")
+        axis.set_ylabel("validation accuracy (mean of 5 epochs)")
+        axis.set_title(f"{dataset}: t_m x W (labels: t_m-W)")
+        axis.legend(fontsize=7)
+    plots.save(figure, path, dpi=120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="run folders with a validation fold")
+    parser.add_argument("--epochs", type=int, default=60, help="the budget (default 60)")
+    parser.add_argument("--png", help="write the plot here")
+    args = parser.parse_args()
+    rows = [load_run(folder, args.epochs) for folder in args.runs]
+    rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teacher"], r["macs_per_second"]))
+    print_table(rows, args.epochs)
+    if args.png:
+        plot(rows, args.png)
+
+
+if __name__ == "__main__":
+    main()
