@@ -173,3 +173,36 @@ def test_clip_pooling():
     np.testing.assert_allclose(np.asarray(ClipPooling()(x)), expected, rtol=1e-5, atol=1e-6)
     before, after = _round_trip(ClipPooling(), x)
     np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.tf_only  # elsewhere the layer is Keras's own
+@pytest.mark.parametrize("shape", [(4, 50, 16, 8), (4, 60, 128), (16, 32)])
+def test_fast_batch_norm_trains_as_keras_does(shape):
+    """FastBatchNormalization (TensorFlow's fused kernel in training on that
+    backend, Keras's own ops elsewhere) gives Keras's outputs, gradients and
+    moving statistics to float32 rounding, and its inference is Keras's."""
+    import tensorflow as tf
+
+    from erann_tf.layers import FastBatchNormalization
+
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(3.0, 2.0, shape).astype("float32"))
+    weights = tf.constant(rng.normal(0.0, 1.0, shape).astype("float32"))
+    layers = [
+        kind(momentum=0.9, epsilon=1e-5)
+        for kind in (keras.layers.BatchNormalization, FastBatchNormalization)
+    ]
+    results = []
+    for layer in layers:
+        layer.build(shape)
+        layer.gamma.assign(np.linspace(0.5, 2.0, shape[-1]))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * weights)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append([y, *grads, layer.moving_mean, layer.moving_variance, layer(x)])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=2e-3, atol=2e-3)
+    restored = keras.layers.deserialize(keras.layers.serialize(layers[1]))
+    assert isinstance(restored, FastBatchNormalization)

@@ -1,5 +1,7 @@
-"""Keras 3 layers of ERANN; backend-agnostic (keras.ops only) and serializable."""
+"""Keras 3 layers of ERANN; backend-agnostic (keras.ops only, with one fused
+TensorFlow kernel in FastBatchNormalization's training pass) and serializable."""
 
+from erann_tf.layers.batch_norm import FastBatchNormalization
 from erann_tf.layers.blocks import TimeFrequencyBlock
 from erann_tf.layers.frontend import LogMelSpectrogram
 from erann_tf.layers.pitch_shift import PitchShift
@@ -9,6 +11,7 @@ from erann_tf.layers.spec_augment import SpecAugment
 
 __all__ = [
     "ClipPooling",
+    "FastBatchNormalization",
     "LogMelSpectrogram",
     "PitchShift",
     "RandomGain",

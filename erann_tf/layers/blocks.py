@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from erann_tf.checks import check_integer
+from erann_tf.layers.batch_norm import FastBatchNormalization
 
 NEGATIVE_SLOPE = 0.01
 BN_EPSILON = 1e-5
@@ -85,7 +86,7 @@ class TimeFrequencyBlock(keras.layers.Layer):
         )
 
     def _batch_norm(self, name):
-        return keras.layers.BatchNormalization(
+        return FastBatchNormalization(
             epsilon=self.epsilon, momentum=self.momentum, dtype=self.dtype_policy, name=name
         )
 
