@@ -1,13 +1,20 @@
 """Training throughput of one configuration: clips/s at batch 32 and t_c = 8 s
-on synthetic audio, on whatever device and Keras backend are present.
+on synthetic audio, on whatever device and Keras backend are present, and
+multiply-adds per second (a step counted as 3x the forward pass) against this
+machine's numpy SGEMM rate, measured in the same run (2048 x 2048 float32, in a
+subprocess with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for it alone).
 
 Needs no TensorFlow with KERAS_BACKEND=jax (the GPU machine's setup).
 
+    python benchmarks/train_step.py --model ERANN-4x4-1 --crop-seconds 4 --precision float32
     python benchmarks/train_step.py --model ERANN-8x4-5
     KERAS_BACKEND=jax python benchmarks/train_step.py --model ERANN-8x4-1 --steps 20
 """
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 
 import keras
@@ -42,6 +49,24 @@ def measure(preset, batch_size, crop_seconds, steps, warmup, precision):
     return seconds, macs
 
 
+SGEMM = """
+import time, numpy as np
+a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
+a @ a
+started, n = time.perf_counter(), 10
+for _ in range(n):
+    a @ a
+print(2048**3 * n / (time.perf_counter() - started))
+"""
+
+
+def sgemm_rate():
+    """numpy's float32 matrix-multiply rate in multiply-adds per second."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
+    out = subprocess.run([sys.executable, "-c", SGEMM], env=env, capture_output=True, text=True)
+    return float(out.stdout)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="preset(s); default ERANN-8x4-1 and -2")
@@ -53,15 +78,19 @@ def main():
     args = parser.parse_args()
     devices = ", ".join(str(d) for d in keras.distribution.list_devices())
     print(f"backend {keras.backend.backend()}, devices: {devices}, precision {args.precision}")
-    print("| config | batch | t_c s | ms/step | clips/s | GMACs/clip (fwd) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    sgemm = sgemm_rate()
+    print(f"numpy SGEMM 2048 x 2048: {sgemm / 1e9:.0f} GMAC/s")
+    print("| config | batch | t_c s | ms/step | clips/s | GMACs/clip (fwd) | GMAC/s | of SGEMM |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for preset in args.model or ["ERANN-8x4-1", "ERANN-8x4-2"]:
         seconds, macs = measure(
             preset, args.batch_size, args.crop_seconds, args.steps, args.warmup, args.precision
         )
+        rate = 3 * macs * args.batch_size / seconds
         print(
             f"| {preset} | {args.batch_size} | {args.crop_seconds:g} | {seconds * 1000:.0f} | "
-            f"{args.batch_size / seconds:.1f} | {macs / 1e9:.2f} |"
+            f"{args.batch_size / seconds:.1f} | {macs / 1e9:.2f} | {rate / 1e9:.1f} | "
+            f"{rate / sgemm:.0%} |"
         )
 
 
