@@ -316,3 +316,28 @@ def test_runtime_picks_the_file_a_model_folder_runs_on(tmp_path):
     assert resolve(str(tmp_path), "auto").endswith("model.keras")  # no .tflite there
     with pytest.raises(ValueError, match="runtime='tpu' is not allowed"):
         resolve(str(tmp_path), "tpu")
+
+
+def test_whatever_fails_on_one_file_is_its_error_and_the_rest_are_scored(
+    tiny_model_dir, fsdd_clips, tmp_path, capsys, monkeypatch
+):
+    """One frame at 96 kHz is no sample at 44.1 kHz (it once stopped the whole
+    batch); a failure inside the scoring itself, of any kind, is the file's
+    one-line error too."""
+    from erann_tf.inference import predict as predicting
+
+    one_frame = tmp_path / "one-frame.wav"
+    soundfile.write(one_frame, np.array([0.5], "float32"), 96000)
+    good = [str(p) for p in fsdd_clips[:2]]
+    argv = ["predict", "--model", str(tiny_model_dir), "--json"]
+    assert main([*argv, good[0], str(one_frame), good[1]]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "top" in lines[0] and "top" in lines[2]
+    assert (
+        lines[1]["error"]
+        == f"{one_frame}: 0 samples at 44100 Hz is too short; at least 691 are needed"
+    )
+    monkeypatch.setattr(predicting, "check_length", lambda *a: 1 / 0)
+    assert main([*argv, good[0]]) == 1
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line == {"file": good[0], "error": f"{good[0]}: division by zero"}

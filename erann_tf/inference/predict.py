@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from erann_tf.data.audio import AudioError, check_length, stream_audio
+from erann_tf.data.audio import AudioError, check_length, first_line, stream_audio
 from erann_tf.data.windows import default_hop, sliding_windows
 
 REDUCTIONS = ("mean", "max")
@@ -41,6 +41,8 @@ def predict_file(
         spans, scores, peak = _score_windows(runner, path, window, hop, info.frontend, batch)
     except AudioError as error:
         return {"file": str(path), "error": str(error)}
+    except Exception as error:  # whatever fails on one file is that file's error
+        return {"file": str(path), "error": f"{path}: {first_line(error)}"}
     if not np.isfinite(scores).all():  # a damaged model file can do this
         return {"file": str(path), "error": f"{path}: the model gave NaN or Inf scores"}
     clip = scores.max(axis=0) if reduce == "max" else scores.mean(axis=0)
@@ -74,8 +76,8 @@ def _score_windows(runner, path, window, hop, frontend, batch):
         if len(pending) == batch:
             scores.append(runner(np.stack(pending)))
             pending = []
-    if spans:  # the shortest-clip rule of the readers and training
-        check_length(spans[-1][1], path, frontend.sample_rate, frontend.min_samples)
+    # the shortest-clip rule of the readers and training (no window: no samples at this rate)
+    check_length(spans[-1][1] if spans else 0, path, frontend.sample_rate, frontend.min_samples)
     if pending:
         scores.append(runner(np.stack(pending)))
     return spans, np.concatenate(scores), peak
