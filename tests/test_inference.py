@@ -293,6 +293,18 @@ def test_predict_on_litert_loads_neither_tensorflow_nor_keras_and_prints_no_logs
     assert all(abs(e["score"] - keras_scores[e["label"]]) <= 0.01 for e in lite["top"])
 
 
+def test_a_lone_tflite_file_loads_no_tensorflow(tmp_path):
+    """Without metadata beside it the file's class names are guessed; looking
+    for the metadata must not bring in the training package (TensorFlow)."""
+    shutil.copy(REPO / "savedmodels" / "erann-esc10" / "model_float16.tflite", tmp_path)
+    clip = str(REPO / "examples" / "audio" / "rain.wav")
+    code, out, stderr, loaded = _erann(
+        "predict", clip, "--json", "--model", str(tmp_path / "model_float16.tflite")
+    )
+    assert code == 0 and loaded == "[]", stderr
+    assert json.loads(out)["top"][0]["label"].startswith("class_")  # guessed names
+
+
 def test_help_loads_no_keras():
     code = f"from erann_tf.cli import build_parser; build_parser(); {_LOADED}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

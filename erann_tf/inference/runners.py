@@ -68,9 +68,9 @@ def find_model_metadata(path):
     found = meta.find_metadata(path)
     folder = path if os.path.isdir(path) else os.path.dirname(path)
     if found is None:
-        from erann_tf.training.run_metadata import is_run_folder, run_metadata
+        if meta.is_run_folder(folder):  # only then the training package (TensorFlow)
+            from erann_tf.training.run_metadata import run_metadata
 
-        if is_run_folder(folder):
             found = run_metadata(folder)
     return found
 

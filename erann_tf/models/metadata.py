@@ -118,6 +118,13 @@ def find_metadata(model_path):
     return None
 
 
+def is_run_folder(folder):
+    """Whether `folder` is a training run's output: config.json and
+    metrics.json, or labels.txt while the run is still training."""
+    has = lambda name: os.path.isfile(os.path.join(folder, name))  # noqa: E731
+    return has("config.json") and (has("metrics.json") or has("labels.txt"))
+
+
 def read_metadata(path):
     try:
         with open(path, encoding="utf-8") as handle:

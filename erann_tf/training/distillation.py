@@ -22,7 +22,7 @@ from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.layers import SpecAugment
 from erann_tf.models.architecture import time_multiple
 from erann_tf.models.erann import load_erann
-from erann_tf.models.metadata import Metadata, find_metadata, read_labels
+from erann_tf.models.metadata import Metadata, find_metadata, is_run_folder, read_labels
 from erann_tf.models.presets import shipped_model_dir, shipped_models
 
 SHARED_UNTIL = "time_padding"  # the student's layers before it feed the teachers too
@@ -90,7 +90,7 @@ def check_unchanged(files, recorded):
 def teacher_metadata(teacher):
     """The Metadata of a TeacherFile's model: its metadata.json, a training
     run's facts, else the labels.txt beside it (window unknown: None)."""
-    from erann_tf.training.run_metadata import is_run_folder, run_metadata
+    from erann_tf.training.run_metadata import run_metadata
 
     found = find_metadata(teacher.path)
     folder = os.path.dirname(teacher.path)

@@ -10,13 +10,6 @@ from erann_tf.models.metadata import Metadata, read_labels
 from erann_tf.training.trainer import RunDir
 
 
-def is_run_folder(folder):
-    """Whether `folder` is a training run's output: config.json and
-    metrics.json, or labels.txt while the run is still training."""
-    has = lambda name: os.path.isfile(os.path.join(folder, name))  # noqa: E731
-    return has("config.json") and (has("metrics.json") or has("labels.txt"))
-
-
 def run_metadata(run_dir, name=None):
     """Metadata of the model a training run wrote (its config.json and
     metrics.json); of a run still training, from its labels.txt and history."""
