@@ -9,6 +9,8 @@ import shutil
 import socket
 import tempfile
 
+from erann_tf import strict_json
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -176,5 +178,4 @@ def write_json(path, payload):
     '{\\n  "a": 1\\n}\\n'
     """
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-        handle.write("\n")
+        handle.write(strict_json.dumps(payload, indent=2) + "\n")

@@ -112,3 +112,18 @@ def test_evaluate_writes_each_clip_s_scores(shared, tmp_path, capsys):
     code, _, err = erann(capsys, *args, "--predictions", str(tmp_path))
     assert code == 2 and f"--predictions {tmp_path} is a folder" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_metric_that_cannot_be_computed_is_null_with_its_reason():
+    """Clips of one class: no AUC (nothing to rank against); strict JSON null."""
+    from erann_tf import strict_json
+    from erann_tf.training.evaluation import headline, tagging_metrics
+
+    targets = np.array([[1, 0], [1, 0], [1, 0]])
+    scores = np.array([[0.9, 0.2], [0.4, 0.3], [0.7, 0.6]])
+    result = tagging_metrics(targets, scores, ["a", "b"])
+    assert result["mean_auc"] is None and result["d_prime"] is None and result["mAP"] == 1.0
+    assert "both clips labelled with it and clips without it" in result["unavailable"]["mean_auc"]
+    assert '"mean_auc": null' in strict_json.dumps(result)
+    nothing = tagging_metrics(np.zeros((2, 2)), scores[:2], ["a", "b"])
+    assert nothing["mAP"] is None and np.isnan(headline(nothing))

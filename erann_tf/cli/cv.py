@@ -1,8 +1,9 @@
 """`erann cv`: k-fold cross-validation over the recipe's official folds."""
 
 import dataclasses
-import json
 import os
+
+from erann_tf import strict_json
 
 HELP = "k-fold cross-validation with the dataset's official folds"
 
@@ -74,5 +75,5 @@ def run(args):
         "std": float(values.std()),
     }
     write_json(os.path.join(args.output, "cv.json"), summary)
-    print(json.dumps(summary))
+    print(strict_json.dumps(summary))
     return 0

@@ -1,8 +1,9 @@
 """`erann evaluate`: a trained model's metrics on a dataset, in any format."""
 
-import json
 import os
 import sys
+
+from erann_tf import strict_json
 
 HELP = "evaluate a trained model (any format) on a dataset"
 
@@ -95,7 +96,7 @@ def run(args):
         }
     )
     if args.json:
-        print(json.dumps(result))
+        print(strict_json.dumps(result))
     else:
         _print_table(result)
     return 0
@@ -107,10 +108,10 @@ def _print_table(result):
         for name, value in result["per_class_accuracy"].items():
             print(f"  {name:<24} {value:.4f}")
     else:
-        print(
-            f"mAP {result['mAP']:.4f}  mean AUC {result['mean_auc']:.4f}  "
-            f"d' {result['d_prime']:.3f}"
-        )
+        shown = lambda key: "-" if result[key] is None else f"{result[key]:.4f}"  # noqa: E731
+        print(f"mAP {shown('mAP')}  mean AUC {shown('mean_auc')}  d' {shown('d_prime')}")
+        for name, why in result.get("unavailable", {}).items():
+            print(f"  {name}: not computed, {why}")
     if result["classes_without_clips"]:
         print("no clips of: " + ", ".join(result["classes_without_clips"]))
     if result["skipped_files"]:

@@ -1,8 +1,9 @@
 """`erann predict`: class scores of audio files, per window and per clip."""
 
-import json
 import os
 import sys
+
+from erann_tf import strict_json
 
 HELP = "class scores of audio files of any length (sliding windows)"
 DEFAULT_MODEL = "erann-esc10"
@@ -98,7 +99,7 @@ def run(args):
         if "warning" in result:
             print(f"erann predict: warning: {result['warning']}", file=sys.stderr)
         if args.json:
-            print(json.dumps(result, allow_nan=False), flush=True)  # strict JSON
+            print(strict_json.dumps(result), flush=True)
         elif "error" not in result:
             _print_result(result, args.min_score)
     return 1 if failed else 0

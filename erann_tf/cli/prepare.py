@@ -1,6 +1,6 @@
 """`erann prepare`: pack a dataset into TFRecord shards for scaled-out training."""
 
-import json
+from erann_tf import strict_json
 
 HELP = "pack a dataset's audio files into TFRecord shards with a manifest"
 
@@ -40,5 +40,5 @@ def run(args):
         raise OSError(f"{args.output}: {error.message.splitlines()[0]}") from None
     summary = {k: manifest[k] for k in ("clips", "folds", "bad_files")}
     summary["shards"] = len(manifest["shards"])
-    print(json.dumps(summary))
+    print(strict_json.dumps(summary))
     return 0

@@ -1,6 +1,6 @@
 """`erann summary`: parameters, multiply-adds and shapes of a configuration."""
 
-import json
+from erann_tf import strict_json
 
 HELP = "parameters, multiply-adds and the shape before pooling of an ERANN"
 
@@ -30,7 +30,7 @@ def run(args):
     if args.json:
         payload = {"name": name} | result.to_dict()
         payload["paper_results"] = [vars(r) for r in reported]
-        print(json.dumps(payload))
+        print(strict_json.dumps(payload))
         return 0
     time, freq, channels = result.pooled_shape
     print(f"{name or 'ERANN'}: tm={tm}, width={width}, {args.classes} classes")

@@ -1,9 +1,10 @@
 """`erann train`: train an ERANN with one of the package's recipes."""
 
 import argparse
-import json
 import os
 import time
+
+from erann_tf import strict_json
 
 HELP = "train an ERANN with one of the paper's recipes (or a -cpu recipe, for a CPU)"
 
@@ -186,5 +187,5 @@ def _print_result(result, output):
 
         summary["validation"] = headline(result["validation"])
     summary["skipped_files"] = len(result["bad_files"])
-    print(json.dumps(summary))
+    print(strict_json.dumps(summary))
     print(f"run directory: {output}")

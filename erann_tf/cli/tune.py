@@ -1,6 +1,6 @@
 """`erann tune`: search t_m, width and the recipe under a multiply-add budget."""
 
-import json
+from erann_tf import strict_json
 
 HELP = "search tm, width and the recipe with KerasTuner under a multiply-add budget"
 
@@ -64,7 +64,7 @@ def run(args):
     for name in ("distill_weight", "temperature"):  # fix the search's value, as --fix does
         if getattr(args, name) is not None:
             given["fixed"] += ((name, getattr(args, name)),)
-    print(json.dumps(tune(TuneConfig(**given))))
+    print(strict_json.dumps(tune(TuneConfig(**given))))
     return 0
 
 

@@ -93,17 +93,21 @@ def tagging_metrics(targets, scores, class_names):
         for c in present
     }
     auc = [metrics.roc_auc_score(targets[:, c], scores[:, c]) for c in both]
-    mean_auc = float(np.mean(auc)) if auc else float("nan")
-    clipped = min(max(mean_auc, 1e-6), 1 - 1e-6) if auc else float("nan")
-    return {
-        "mAP": float(np.mean(list(ap.values()))) if ap else float("nan"),
-        "mean_auc": mean_auc,
-        "d_prime": float(np.sqrt(2) * statistics.NormalDist().inv_cdf(clipped))
-        if auc
-        else float("nan"),
-        "per_class_ap": ap,
-        "clips": int(len(targets)),
-    }
+    result = {"mAP": None, "mean_auc": None, "d_prime": None, "unavailable": {}}
+    if ap:
+        result["mAP"] = float(np.mean(list(ap.values())))
+    else:
+        result["unavailable"]["mAP"] = "no class has a clip labelled with it"
+    if auc:
+        result["mean_auc"] = float(np.mean(auc))
+        clipped = min(max(result["mean_auc"], 1e-6), 1 - 1e-6)
+        result["d_prime"] = float(np.sqrt(2) * statistics.NormalDist().inv_cdf(clipped))
+    else:
+        why = "no class has both clips labelled with it and clips without it"
+        result["unavailable"].update(mean_auc=why, d_prime=why)
+    if not result["unavailable"]:
+        del result["unavailable"]
+    return {**result, "per_class_ap": ap, "clips": int(len(targets))}
 
 
 def evaluate(model, loader, multi_label, window, progress=False, predictions=None):
@@ -147,7 +151,8 @@ def write_predictions(path, loader, scores):
 
 def headline(result):
     """The one number a run is judged by: accuracy, or mAP for tagging."""
-    return result["accuracy"] if "accuracy" in result else result["mAP"]
+    score = result["accuracy"] if "accuracy" in result else result["mAP"]
+    return float("nan") if score is None else score  # nan: never "better"
 
 
 def plot(result, class_names, path):
