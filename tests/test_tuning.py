@@ -149,3 +149,25 @@ def test_two_trial_search_then_resume(fsdd_manifest, tmp_path):
     assert len(rows) == 3 and resumed["trials"] == 3
     assert all(seconds[r["trial"]] == r["seconds"] for r in rows if r["trial"] in seconds)
     json.loads((tmp_path / "search" / "summary.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--space", "learning_rate=1e-5:1e309"], "--space learning_rate=inf: --learning-rate inf"),
+        (["--fix", "width=1e309"], "--fix width=inf: width=inf is not allowed"),
+        (["--fix", "tm=3"], "--fix tm=3: tm=3 is not allowed"),
+        (["--max-macs", "nan"], "--max-macs nan is not allowed; it must be a number > 0"),
+    ],
+)
+def test_every_search_value_is_checked_as_training_checks_it(
+    argv, message, fsdd_manifest, tmp_path, capsys
+):
+    from tests.conftest import erann
+
+    code, _, err = erann(
+        capsys, "tune", "--recipe", "fsdd", "--layout", "manifest", "--data", str(fsdd_manifest),
+        "--output", str(tmp_path / "search"), *argv,
+    )  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "search").exists()

@@ -4,6 +4,7 @@ best model. The tuner's own directory makes an interrupted search resume."""
 import contextlib
 import csv
 import dataclasses
+import math
 import os
 import shutil
 
@@ -13,6 +14,7 @@ from erann_tf import plots
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.models import complexity
 from erann_tf.training.options import SCHEDULES
+from erann_tf.training.trainer import TrainConfig
 from erann_tf.tuning.hypermodel import DISTILLATION, NAMES, OBJECTIVE, ERANNHyperModel
 from erann_tf.tuning.options import TUNERS
 
@@ -54,6 +56,9 @@ def tune(config, progress=True):
         raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
     if config.max_trials < 1:
         raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    macs = config.max_macs
+    if macs is not None and not (math.isfinite(macs) and macs > 0):
+        raise ValueError(f"--max-macs {macs} is not allowed; it must be a number > 0")
     for name, _ in config.fixed + config.space:
         if name in DISTILLATION and not config.teacher:
             raise ValueError(f"{name} is searched or fixed with --teacher only")
@@ -115,6 +120,12 @@ def _check_values(flag, name, values):
             raise ValueError(f"{flag} schedule={value}: use {', '.join(SCHEDULES)}")
         if name != "schedule" and isinstance(value, str):
             raise ValueError(f"{flag} {name}={value}: the value must be a number")
+        # The checks `erann train` makes of the same setting, before any trial.
+        teacher = ("any",) if name in DISTILLATION else ()
+        try:
+            TrainConfig("fsdd", "", "", teacher=teacher, **{name: value}).resolved()
+        except ValueError as error:
+            raise ValueError(f"{flag} {name}={value}: {error}") from None
 
 
 @contextlib.contextmanager
