@@ -246,25 +246,6 @@ def test_tune_searches_the_distillation_settings_of_its_teachers(fsdd_manifest):
     assert not {"distill_weight", "temperature"} & set(plain.values)  # not registered
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--teacher", "erann-esc10"], "--teacher erann-esc10: its classes differ"),
-        (["--fix", "distill_weight=0.5"], "distill_weight is searched or fixed with --teacher"),
-        (["--temperature", "3"], "temperature is searched or fixed with --teacher only"),
-    ],
-)
-def test_tune_refuses_a_wrong_teacher_before_any_trial(
-    argv, message, fsdd_manifest, tmp_path, capsys
-):
-    code, _, err = erann(
-        capsys, "tune", "--recipe", "fsdd", "--layout", "manifest", "--data", str(fsdd_manifest),
-        "--output", str(tmp_path / "search"), *argv,
-    )  # fmt: skip
-    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "search").exists()
-
-
 def test_cv_teaches_each_fold_with_its_own_teacher(fsdd_manifest, tmp_path, capsys):
     """{fold} in an `erann cv` --teacher SPEC becomes the fold being held out."""
     code, _, err = erann(

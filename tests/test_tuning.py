@@ -32,8 +32,13 @@ def test_empty_hyperparameters_give_the_papers_defaults(hypermodel):
         "mixup_alpha": recipe.mixup_alpha,
         "time_mask": recipe.time_mask,
         "freq_mask": recipe.freq_mask,
-    }  # pitch shift and gain are not registered unless searched: older seeded searches repeat
-    assert hypermodel.values(hp) == hp.values | {"pitch_shift": 0.0, "gain_db": 0.0}
+    }  # pitch shift, gain and distillation are registered only when searched (older seeds repeat)
+    assert hypermodel.values(hp) == hp.values | {
+        "pitch_shift": 0.0,
+        "gain_db": 0.0,
+        "distill_weight": recipe.distill_weight,
+        "temperature": recipe.temperature,
+    }
     assert model.time_mask == recipe.time_mask and model.num_classes == 10
     crop = hp.get_config()["space"][2]["config"]
     assert (crop["min_value"], crop["max_value"]) == (0.25, 1.0)  # searched, within 1 s clips
@@ -158,6 +163,9 @@ def test_two_trial_search_then_resume(fsdd_manifest, tmp_path):
         (["--fix", "width=1e309"], "--fix width=inf: width=inf is not allowed"),
         (["--fix", "tm=3"], "--fix tm=3: tm=3 is not allowed"),
         (["--max-macs", "nan"], "--max-macs nan is not allowed; it must be a number > 0"),
+        (["--teacher", "erann-esc10"], "--teacher erann-esc10: its classes differ"),
+        (["--fix", "distill_weight=0.5"], "distill_weight is searched or fixed with --teacher"),
+        (["--temperature", "3"], "temperature is searched or fixed with --teacher only"),
     ],
 )
 def test_every_search_value_is_checked_as_training_checks_it(

@@ -219,7 +219,8 @@ def load_erann(path, flag=None):
     if not os.path.isfile(path):
         raise ValueError(f"{where}: no such file")
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{where}: not a readable Keras model (truncated or damaged)")
+        damaged = "not a zip archive: truncated or damaged"
+        raise ValueError(f"{where}: not a readable Keras model ({damaged})")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a damaged file
