@@ -67,11 +67,10 @@ def find_model_metadata(path):
     or above its folder), else the facts of the training run it is in, else None."""
     found = meta.find_metadata(path)
     folder = path if os.path.isdir(path) else os.path.dirname(path)
-    if found is None:
-        if meta.is_run_folder(folder):  # only then the training package (TensorFlow)
-            from erann_tf.training.run_metadata import run_metadata
+    if found is None and meta.is_run_folder(folder):  # only then the training package (TF)
+        from erann_tf.training.run_metadata import run_metadata
 
-            found = run_metadata(folder)
+        found = run_metadata(folder)
     return found
 
 

@@ -160,6 +160,16 @@ class Teaching:
     >>> teaching = Teaching([teacher], [(0, 1, 2)], weight=0.9, temperature=2.0)
     """
 
+    @classmethod
+    def for_settings(cls, loaded, settings):
+        """The Teaching of `load_teacher`'s (model, order) pairs with a
+        Settings' weight, temperature and recipe."""
+        teachers, orders = zip(*loaded, strict=True)
+        return cls(
+            teachers, orders, settings.distill_weight, settings.temperature,
+            multi_label=settings.recipe.multi_label,
+        )  # fmt: skip
+
     def __init__(self, teachers, orders, weight, temperature, multi_label=False):
         self.teachers = list(teachers)
         self.orders = [tuple(order) for order in orders]

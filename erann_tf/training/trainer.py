@@ -522,12 +522,7 @@ def teaching_for(config, settings, classes, distribution):
     student = (settings.recipe.activation, settings.crop_seconds)
     with distribution.scope():
         loaded = [distillation.load_teacher(t, classes, *student) for t in files]
-    teachers, orders = zip(*loaded, strict=True)
-    teaching = distillation.Teaching(
-        teachers, orders, settings.distill_weight, settings.temperature,
-        multi_label=settings.recipe.multi_label,
-    )  # fmt: skip
-    return config, teaching
+    return config, distillation.Teaching.for_settings(loaded, settings)
 
 
 def clip_fingerprints(data, loader, val_loader):

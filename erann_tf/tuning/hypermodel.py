@@ -242,11 +242,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         self.check_teachers()
         if not self._teachers:
             return None
-        teachers, orders = zip(*self._teachers, strict=True)
-        return distillation.Teaching(
-            teachers, orders, settings.distill_weight, settings.temperature,
-            multi_label=self.recipe.multi_label,
-        )  # fmt: skip
+        return distillation.Teaching.for_settings(self._teachers, settings)
 
     def _clipset(self):
         if self._clips is None:
