@@ -5,7 +5,9 @@ TFLite files on LiteRT (the package's runners, as `erann predict` scores: the
 model's window every half window), and the float16 file in MediaPipe's
 AudioClassifier (windows back to back, as MediaPipe cuts them). The clip is
 10 s of a real recording; the time is the median of `--repeats` runs after a
-warm-up, the model already loaded.
+warm-up, the model already loaded. A second table sets each small model's
+int8 file against its big model's float16 file, per second of audio (the
+small-models target: at most 1/4).
 
     pip install ".[mediapipe]"
     python benchmarks/shipped_latency.py [--repeats 5]
@@ -52,6 +54,7 @@ def main():
     print(f"one {SECONDS:g} s clip, {os.cpu_count()} CPUs, median of {args.repeats} runs")
     print("| model | format | windows | ms / 10 s clip | file MB |")
     print("| --- | --- | --- | --- | --- |")
+    ms_per_clip = {}
     for name in shipped_models():
         folder = shipped_model_dir(name)
         for label, file in [("Keras (TensorFlow)", "model.keras"),
@@ -61,6 +64,7 @@ def main():
             windows = package_windows(runner, clip)
             ms = median_ms(lambda: runner(windows), args.repeats, warmup=1)  # noqa: B023
             size = os.path.getsize(os.path.join(folder, file)) / 1e6
+            ms_per_clip[name, file] = ms
             print(f"| {name} | {label} | {len(windows)} | {ms:.0f} | {size:.1f} |")
         path = os.path.join(folder, "model_float16.tflite")
         classifier, classify = mediapipe_classifier(path)
@@ -69,6 +73,20 @@ def main():
         classifier.close()
         size = os.path.getsize(path) / 1e6
         print(f"| {name} | MediaPipe AudioClassifier, float16 | {count} | {ms:.0f} | {size:.1f} |")
+    print_small_against_big(ms_per_clip)
+
+
+def print_small_against_big(ms_per_clip):
+    print("\n| small model, int8 | big model, float16 | ms / s of audio | ratio (target <= 0.25) |")
+    print("| --- | --- | --- | --- |")
+    for name in shipped_models():
+        big = name.removesuffix("-small")
+        if big == name or big not in shipped_models():
+            continue
+        small_ms = ms_per_clip[name, "model_int8.tflite"] / SECONDS
+        big_ms = ms_per_clip[big, "model_float16.tflite"] / SECONDS
+        ratio = small_ms / big_ms
+        print(f"| {name} | {big} | {small_ms:.1f} / {big_ms:.1f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

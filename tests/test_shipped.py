@@ -10,6 +10,7 @@ import pytest
 from erann_tf import ERANN
 from erann_tf.export.parity import clip_windows, compare
 from erann_tf.inference.runners import TFLiteRunner
+from erann_tf.models.complexity import complexity
 from erann_tf.models.metadata import read_metadata
 from erann_tf.models.presets import shipped_model_dir, shipped_models
 from erann_tf.training.recipes import get_recipe
@@ -17,9 +18,22 @@ from tests.conftest import REPO
 
 
 def test_the_expected_models_are_shipped():
-    assert {"erann-esc10", "erann-fsdd", "erann-ravdess"} <= set(shipped_models())
+    expected = {"erann-esc10", "erann-esc10-small", "erann-fsdd", "erann-ravdess"}
+    assert expected <= set(shipped_models())
     total = sum(p.stat().st_size for p in (REPO / "savedmodels").rglob("*") if p.is_file())
-    assert total < 100e6
+    assert total < 150e6
+
+
+@pytest.mark.parametrize("name", [name for name in shipped_models() if name.endswith("-small")])
+def test_a_small_model_costs_at_most_a_quarter_of_its_big_one(name):
+    """Multiply-adds per second of audio, each model over its own window."""
+
+    def macs_per_second(model):
+        info = read_metadata(f"{shipped_model_dir(model)}/metadata.json")
+        count = complexity(info.tm, info.width, len(info.classes), info.window_s).macs
+        return count / info.window_s
+
+    assert macs_per_second(name) <= macs_per_second(name.removesuffix("-small")) / 4
 
 
 @pytest.mark.parametrize("name", shipped_models())
@@ -57,6 +71,19 @@ def test_predict_uses_erann_esc10_by_default():
              "chainsaw", "rooster", "crackling_fire"}  # fmt: skip
     assert {entry["label"] for entry in line["top"]} <= esc10
     assert [(w["start_s"], w["end_s"]) for w in line["windows"]] == [(0.0, 4.0), (1.0, 5.0)]
+
+
+def test_predict_takes_a_small_model_by_name():
+    clip = REPO / "examples" / "audio" / "rain.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", "predict", "--json", "--model",
+         "erann-esc10-small", str(clip)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = json.loads(result.stdout)
+    assert line["model"] == "erann-esc10-small"
+    assert line["top"][0]["label"] == "rain"
 
 
 @pytest.mark.tf_only

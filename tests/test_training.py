@@ -175,6 +175,9 @@ def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
     assert info.training["recalibrate_bn"] == 2 and info.training["batch_size"] == 8
     assert info.window_s == recipe.crop_seconds and info.classes == tuple(str(d) for d in range(10))
     assert "--recalibrate-bn 2" in info.command and "--max-clips 16" in info.command
+    # training time over every invocation's epochs, so that a resumed run's card counts them all
+    epochs = json.loads((run / "history.json").read_text())
+    assert info.training["seconds"] == round(sum(entry["seconds"] for entry in epochs), 1)
 
 
 def test_best_keras_names_its_classes_while_the_run_trains(tiny_run, tmp_path):

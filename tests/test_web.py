@@ -38,7 +38,10 @@ def _python_mediapipe(model, wave):
     return np.stack(scores)
 
 
-@pytest.mark.parametrize("name, recipe", [("erann-esc10", "esc10"), ("erann-fsdd", "fsdd")])
+@pytest.mark.parametrize(
+    "name, recipe",
+    [("erann-esc10", "esc10"), ("erann-esc10-small", "esc10"), ("erann-fsdd", "fsdd")],
+)
 def test_page_scores_equal_python_mediapipe(name, recipe, shared, tmp_path):
     clip = read_clips(recipe, str(shared / "data" / recipe)).clips[7].path
     wave = load_audio(clip)  # 44.1 kHz float: the page decodes it without resampling

@@ -61,25 +61,32 @@ def clip_frames(seconds, tm, frontend=FRONTEND):
     return -(-frames // multiple) * multiple
 
 
-def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
-    """Counts parameters and multiply-adds of ERANN(tm, width, num_classes)
-    behind `frontend` (a FrontendConfig) for a clip of `seconds`.
+@dataclasses.dataclass(frozen=True)
+class UnitCost:
+    """One unit's weights (convolutions and shortcut), batch-norm weights,
+    multiply-adds and output shape (time, freq, channels) for one clip."""
+
+    name: str
+    weights: int
+    norms: int
+    macs: int
+    out_shape: tuple
+
+
+def unit_costs(tm, width, seconds=10.0, frontend=FRONTEND):
+    """A UnitCost for each of the 20 units of ERANN(tm, width), in order.
 
     Example:
-    >>> c = complexity(tm=4, width=5)
-    >>> round(c.macs / 1e9, 3), c.pooled_shape
-    (40.928, (20, 8, 640))
+    >>> [round(u.macs / 1e6) for u in unit_costs(tm=4, width=1, seconds=4.0)][:2]
+    [43, 75]
     """
     from erann_tf.quiet import import_keras_quietly
 
     import_keras_quietly()  # the layers import Keras; the package itself loads without it
     from erann_tf.layers.blocks import KERNELS
 
-    validate(tm, width, num_classes)
-    time = clip_frames(seconds, tm, frontend)
-    frames, freq, channels = time, frontend.n_mels, 1
-    trainable = moving = 2 * freq  # bn0: gamma, beta; moving mean, variance
-    macs = 0
+    time, freq, channels = clip_frames(seconds, tm, frontend), frontend.n_mels, 1
+    costs = []
     for unit in unit_specs(tm, width):
         k1_time, k2_time, _ = KERNELS[unit.time_stride]
         k1_freq, k2_freq, _ = KERNELS[unit.freq_stride]
@@ -89,10 +96,31 @@ def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
         if unit.time_stride != 1 or unit.freq_stride != 1 or channels != filters:
             weights += channels * filters  # 1x1 projection shortcut
         norms = 2 * filters + (2 * channels if unit.preactivate else 0)
-        trainable += weights + norms
-        moving += norms
-        macs += weights * out_time * out_freq
-        time, freq, channels = out_time, out_freq, filters
+        shape = (out_time, out_freq, filters)
+        costs.append(UnitCost(unit.name, weights, norms, weights * out_time * out_freq, shape))
+        time, freq, channels = shape
+    return tuple(costs)
+
+
+def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
+    """Counts parameters and multiply-adds of ERANN(tm, width, num_classes)
+    behind `frontend` (a FrontendConfig) for a clip of `seconds`.
+
+    Example:
+    >>> c = complexity(tm=4, width=5)
+    >>> round(c.macs / 1e9, 3), c.pooled_shape
+    (40.928, (20, 8, 640))
+    """
+    validate(tm, width, num_classes)
+    frames = clip_frames(seconds, tm, frontend)
+    trainable = moving = 2 * frontend.n_mels  # bn0: gamma, beta; moving mean, variance
+    macs = 0
+    units = unit_costs(tm, width, seconds, frontend)
+    for unit in units:
+        trainable += unit.weights + unit.norms
+        moving += unit.norms
+        macs += unit.macs
+    time, freq, channels = units[-1].out_shape
     trainable += 2 * channels  # final batch norm
     moving += 2 * channels
     embedding = 128 * width

@@ -32,9 +32,11 @@ def run_metadata(run_dir, name=None):
             "held_out_fold": config.fold,
             "epochs": result["epochs"],  # trained, fewer than planned after a time limit
             **recipe_settings(settings),
-            "seconds": result["seconds"],
+            # every invocation's epochs (resumes too), validation excluded
+            "seconds": round(sum(entry["seconds"] for entry in run.history()), 1),
             "backend": result["backend"],
             "precision": config.precision,
+            **({"teacher": list(config.teacher)} if config.teacher else {}),
         },
         metrics=metrics,
         command=training_command(dataclasses.asdict(config)),
@@ -44,7 +46,7 @@ def run_metadata(run_dir, name=None):
 def _so_far(run):
     """What a run still training can say: its classes and epochs so far."""
     classes, epochs = read_labels(run.path), len(run.history())
-    return dict(classes=classes, epochs=epochs, train_clips=None, seconds=None, backend=None)
+    return dict(classes=classes, epochs=epochs, train_clips=None, backend=None)
 
 
 def recipe_settings(settings):
