@@ -2,6 +2,7 @@
 counted and reported with "skip"."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -33,6 +34,11 @@ def _make_bad_files(folder, shared):
     soundfile.write(folder / "short.wav", np.full(100, 0.1), 8000)  # 551 samples at 44.1 kHz
     soundfile.write(folder / "silent.wav", np.zeros(8000), 8000)
     (folder / "random.mp3").write_bytes(rng.bytes(20000))
+    soundfile.write(folder / "f64.wav", np.full(4000, 1e300), 8000, subtype="DOUBLE")
+    os.mkfifo(folder / "fifo.wav")
+    (folder / "loop.wav").symlink_to("loop.wav")
+    (folder / "zero.wav").symlink_to("/dev/zero")
+    (folder / "folder.wav").mkdir()
     return {
         "corrupt.wav": "not a readable audio file",
         "empty.wav": "not a readable audio file",
@@ -45,6 +51,11 @@ def _make_bad_files(folder, shared):
         "silent.wav": "digital silence (every sample is 0)",
         "missing.wav": "no such file",
         "random.mp3": "the data is damaged or not in a format libsndfile reads",
+        "f64.wav": "samples reach 1e+300",  # not "NaN": float32 would make them Inf
+        "fifo.wav": "a named pipe (FIFO), not an audio file",
+        "loop.wav": "a symbolic link loop",
+        "zero.wav": "a character device",
+        "folder.wav": "a folder, not an audio file",
     }
 
 
@@ -185,3 +196,24 @@ def test_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
     monkeypatch.setattr("os.access", lambda *_: False)  # as for a file of another user, mode 600
     with pytest.raises(AudioError, match="locked.wav: permission denied"):
         load_audio(path)
+
+
+def test_names_that_are_not_utf8_or_hold_a_newline(tmp_path, shared):
+    """A file whose name is not UTF-8 is scored, and the JSON line is valid
+    UTF-8; an error about a name holding a newline stays on one line."""
+    recording = sorted((shared / "data" / "fsdd" / "recordings").glob("*.wav"))[0]
+    odd = os.path.join(os.fsencode(tmp_path), b"caf\xe9.wav")
+    with open(odd, "wb") as handle:
+        handle.write(recording.read_bytes())
+    missing = tmp_path / "two\nlines.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "erann_tf.cli", "predict", "--json", "--model", "erann-fsdd",
+         os.fsdecode(odd), str(missing)],
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: no lone surrogates
+    scored, failed = (json.loads(line) for line in lines)
+    assert scored["file"].endswith("caf\\xe9.wav") and scored["label"] in "0123456789"
+    assert failed["error"].endswith("two\nlines.wav: no such file")
+    errors = result.stderr.decode("utf-8").strip().splitlines()
+    assert errors[-1].endswith("two\\nlines.wav: no such file"), errors

@@ -164,6 +164,18 @@ def test_manifest_duplicates_and_encoding(tmp_path, capsys):
         sources.read_manifest(manifest)
 
 
+def test_manifest_csv_damage_is_one_line_naming_the_file_and_line(tmp_path):
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("path,label\na.wav," + "x" * 200_000 + "\n")  # over csv's field limit
+    with pytest.raises(sources.SourceError, match=r"clips.csv: line 2: not valid CSV \(field larger"):
+        sources.read_manifest(manifest)
+    manifest.write_text('path,label\n"a.wav,dog')  # a quote never closed
+    with pytest.raises(sources.SourceError, match="clips.csv: line 2: "):
+        sources.read_manifest(manifest)
+    manifest.write_text("path,label\na.wav,dog\n", encoding="utf-8-sig")  # Excel's byte-order mark
+    assert sources.read_manifest(manifest).classes == ("dog",)
+
+
 def test_unknown_label_and_missing_fold():
     clips = sources.ClipSet((sources.Clip("a.wav", ("dgo",), "1"),), ("dog", "cat"))
     with pytest.raises(

@@ -9,6 +9,7 @@ import sys
 
 from erann_tf.cli import cv, evaluate, export, predict, prepare, summary, train, tune
 from erann_tf.quiet import import_keras_quietly
+from erann_tf.strict_json import printable
 
 VERBS = (summary, prepare, train, evaluate, cv, tune, export, predict)
 
@@ -38,7 +39,7 @@ def main(argv=None):
     try:
         return args.run(args) or 0
     except (ValueError, OSError) as error:  # a lost worker is a ConnectionError
-        print(f"erann {args.verb}: error: {error}", file=sys.stderr)
+        print(f"erann {args.verb}: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"erann {args.verb}: interrupted", file=sys.stderr)

@@ -59,7 +59,7 @@ def run(args):
         raise ValueError(f"--predictions {args.predictions} is a folder; give a CSV file's path")
     runner = load_runner(args.model)
     if runner.warning:
-        print(f"erann evaluate: warning: {runner.warning}", file=sys.stderr)
+        print(f"erann evaluate: warning: {strict_json.printable(runner.warning)}", file=sys.stderr)
     info = runner.metadata
     clips = read_clips(args.layout or recipe.source, args.data)
     if args.fold is not None:

@@ -81,7 +81,7 @@ def run(args):
             check_window_seconds(getattr(args, name), f"--{name}")
     runner = load_runner(args.model, runtime_of(args))
     if runner.warning:
-        print(f"erann predict: warning: {runner.warning}", file=sys.stderr)
+        print(f"erann predict: warning: {strict_json.printable(runner.warning)}", file=sys.stderr)
     if runner.format == "tflite" and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")
     failed = 0
@@ -95,9 +95,9 @@ def run(args):
             result = {"file": path, "error": error}
         if "error" in result:
             failed += 1
-            print(f"erann predict: error: {result['error']}", file=sys.stderr)
+            print(f"erann predict: error: {strict_json.printable(result['error'])}", file=sys.stderr)
         if "warning" in result:
-            print(f"erann predict: warning: {result['warning']}", file=sys.stderr)
+            print(f"erann predict: warning: {strict_json.printable(result['warning'])}", file=sys.stderr)
         if args.json:
             print(strict_json.dumps(result), flush=True)
         elif "error" not in result:
@@ -122,7 +122,7 @@ def _audio_files(paths):
 
 def _print_result(result, min_score):
     windows = result["windows"]
-    print(f"{result['file']}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
+    print(f"{strict_json.printable(result['file'])}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
           f"model {result['model']})")  # fmt: skip
     if min_score is not None:  # the decision, above the scores it comes from
         decided = result.get("label") or ", ".join(result["labels"]) or "(none)"

@@ -1,8 +1,10 @@
 """Decoding audio files to mono float32 at the model's sample rate."""
 
+import errno
 import io
 import os
 import re
+import stat
 
 import numpy as np
 import soundfile
@@ -38,7 +40,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1, max_seconds=None, r
     (44100,)
     """
     path = os.fspath(path)
-    _check_readable(path)
+    check_readable(path)
     return _load(path, path, sample_rate, min_samples, max_seconds, rng)
 
 
@@ -102,15 +104,30 @@ def stream_audio(path, sample_rate=SAMPLE_RATE, block_seconds=1.0):
     132300
     """
     path = os.fspath(path)
-    _check_readable(path)
+    check_readable(path)
     yield from _mono_blocks(path, path, sample_rate, block_seconds=block_seconds)
 
 
-def _check_readable(path):
-    if os.path.isdir(path):
-        raise AudioError(f"{path}: a folder, not an audio file")
-    if not os.path.isfile(path):
-        raise AudioError(f"{path}: no such file")
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)  # fmt: skip
+
+
+def check_readable(path):
+    """An AudioError unless `path` is a regular file this user can read: what
+    it is instead (missing, a link loop, a folder, a pipe, a device...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if os.path.islink(path):
+            why = "a symbolic link loop" if error.errno == errno.ELOOP else "a broken symbolic link"
+            raise AudioError(f"{path}: {why}, not an audio file") from None
+        raise AudioError(f"{path}: no such file") from None
+    for test, what in _NOT_REGULAR:
+        if test(mode):
+            raise AudioError(f"{path}: {what}, not an audio file")
     if not os.access(path, os.R_OK):  # libsndfile would call it a "System error"
         raise AudioError(f"{path}: permission denied: this user cannot read it")
 
@@ -123,6 +140,8 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
     checked, downmixed and resampled `block_seconds` at a time, so that neither
     the channel count nor the file's rate sets the memory. With `max_seconds`,
     only one window of that length (at a random offset drawn from `rng`)."""
+    if isinstance(source, str):
+        source = os.fsencode(source)  # libsndfile takes any bytes; a str must be UTF-8
     try:
         handle = soundfile.SoundFile(source)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
@@ -142,17 +161,19 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
             resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, "float32", "HQ")
         block = max(1, min(int(block_seconds * handle.samplerate), MAX_BLOCK // handle.channels))
         total, heard = 0, False
+        # float64 files are checked before float32 could turn 1e300 into Inf
+        dtype = "float64" if handle.subtype == "DOUBLE" else "float32"
         while True:
             size = block if wanted is None else min(block, wanted - total)
             try:
-                samples = handle.read(size, dtype="float32", always_2d=True)
+                samples = handle.read(size, dtype=dtype, always_2d=True)
             except (soundfile.LibsndfileError, RuntimeError) as error:
                 raise AudioError(f"{name}: {_unreadable(error)}") from None
             total += len(samples)
             last = len(samples) < size or total == wanted
             _check_samples(samples, name)
             heard = heard or bool(samples.any())
-            mono = samples.mean(axis=1)
+            mono = samples.mean(axis=1, dtype=np.float32)
             if resampler is not None:
                 mono = resampler.resample_chunk(mono, last=last)
             if len(mono):

@@ -24,7 +24,7 @@ import zlib
 import numpy as np
 import tqdm
 
-from erann_tf.data.audio import AudioError, check_audio, decode_audio
+from erann_tf.data.audio import AudioError, check_audio, check_readable, decode_audio
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.data.loader import BAD_FILE_POLICIES
 from erann_tf.data.sources import Clip, ClipSet, SourceError
@@ -203,8 +203,7 @@ def _write_shard(clips, indices, output, name, on_bad_file, bar):
 
 
 def _checked_bytes(clip):
-    if not os.path.isfile(clip.path):
-        raise AudioError(f"{clip.path}: no such file (listed in the data source)")
+    check_readable(clip.path)
     with open(clip.path, "rb") as handle:
         data = handle.read()
     rate, shortest = FRONTEND.sample_rate, FRONTEND.min_samples

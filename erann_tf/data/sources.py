@@ -8,7 +8,6 @@ rules are those each dataset publishes.
 import csv
 import dataclasses
 import hashlib
-import io
 import os
 import re
 import sys
@@ -189,6 +188,29 @@ def _require_dir(root):
     return root
 
 
+def _csv_rows(path, header=None, **options):
+    """(line number, row) for each row of the CSV file `path`: dicts keyed by
+    the header where `header` names the columns it must have, lists otherwise.
+    A byte-order mark is dropped; text that is not UTF-8 or not CSV (an
+    unclosed quote, a field over the csv module's limit) is a SourceError
+    naming the file and line."""
+    if not os.path.isfile(path):
+        raise SourceError(f"{path}: no such file")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle, **options) if header else csv.reader(handle, **options)
+        try:
+            if header and not set(header) <= set(reader.fieldnames or ()):
+                raise SourceError(f"{path}: the header must name {','.join(header)}")
+            for row in reader:
+                yield reader.line_num, row
+        except UnicodeDecodeError as error:
+            raise SourceError(
+                f"{path}: not UTF-8 text (byte {error.start} of a block); save it as UTF-8"
+            ) from None
+        except csv.Error as error:
+            raise SourceError(f"{path}: line {reader.line_num + 1}: not valid CSV ({error})") from None
+
+
 def _class_folders(root):
     """Sub-folders named "NNN - Name", with their numbers."""
     folders = []
@@ -253,13 +275,12 @@ def read_esc50(root):
 
 def _read_esc50_csv(root, meta):
     clips = []
-    with open(meta, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            target = int(row["target"])
-            if not 0 <= target < len(ESC50_CATEGORIES):
-                raise SourceError(f"{meta}: target {target} is outside 0 .. 49")
-            path = os.path.join(root, "audio", row["filename"])
-            clips.append(Clip(path, (ESC50_CATEGORIES[target],), row["fold"]))
+    for number, row in _csv_rows(meta, header=("filename", "fold", "target")):
+        target = int(row["target"]) if (row["target"] or "").strip().isdigit() else -1
+        if not 0 <= target < len(ESC50_CATEGORIES):
+            raise SourceError(f"{meta}: line {number}: target {row['target']!r} is not 0 .. 49")
+        path = os.path.join(root, "audio", row["filename"])
+        clips.append(Clip(path, (ESC50_CATEGORIES[target],), row["fold"]))
     return ClipSet(tuple(clips), ESC50_CATEGORIES)
 
 
@@ -362,22 +383,18 @@ def read_audioset(segments_csv, audio_dir, class_csv):
 
 
 def _read_audioset_classes(class_csv):
-    if not os.path.isfile(class_csv):
-        raise SourceError(f"{class_csv}: no such file")
-    with open(class_csv, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = [row for _, row in _csv_rows(class_csv, header=("index", "mid", "display_name"))]
+    if not all((row["index"] or "").strip().isdigit() for row in rows):
+        raise SourceError(f"{class_csv}: every index must be a whole number")
     mids = {row["mid"]: int(row["index"]) for row in rows}
     names = [row["display_name"] for row in sorted(rows, key=lambda r: int(r["index"]))]
     return mids, names
 
 
 def _segment_rows(segments_csv):
-    if not os.path.isfile(segments_csv):
-        raise SourceError(f"{segments_csv}: no such file")
-    with open(segments_csv, newline="", encoding="utf-8") as handle:
-        for number, row in enumerate(csv.reader(handle, skipinitialspace=True), 1):
-            if row and not row[0].startswith("#"):
-                yield number, row
+    for number, row in _csv_rows(segments_csv, skipinitialspace=True):
+        if row and not row[0].startswith("#"):
+            yield number, row
 
 
 def read_folders(root):
@@ -413,21 +430,9 @@ def read_manifest(csv_path):
         read_manifest("clips.csv")   # rows like: sounds/a.wav,dog;bark,1
     """
     csv_path = os.fspath(csv_path)
-    if not os.path.isfile(csv_path):
-        raise SourceError(f"{csv_path}: no such file")
     base = os.path.dirname(os.path.abspath(csv_path))
     clips, first_line, duplicates = [], {}, 0
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{csv_path}: not UTF-8 text (byte {error.start}); save the manifest as UTF-8"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not {"path", "label"} <= set(reader.fieldnames or ()):
-        raise SourceError(f"{csv_path}: the header must name path,label[,fold]")
-    for number, row in enumerate(reader, 2):
+    for number, row in _csv_rows(csv_path, header=("path", "label")):
         labels = tuple(x.strip() for x in (row["label"] or "").split(";") if x.strip())
         if not row["path"] or not labels:
             raise SourceError(f"{csv_path}: line {number}: a path and a label are required")
