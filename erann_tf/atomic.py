@@ -130,8 +130,7 @@ class FolderLock:
 
 def _read_holder(path):
     try:
-        with open(path, encoding="utf-8") as file:
-            holder = json.load(file)
+        holder = strict_json.load(path)
         return {"pid": int(holder["pid"]), "host": str(holder["host"])}
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable or half-written by a writer killed at once: stale

@@ -62,3 +62,30 @@ def dumps(payload, **kwargs):
     '{"mean_auc": null}'
     """
     return json.dumps(finite(payload), allow_nan=False, **kwargs)
+
+
+def parse(text, source):
+    """The JSON value in `text`, or a ValueError in one line naming `source`
+    (the file it came from) where it is not JSON, even JSON nested deeper than
+    Python's parser recurses.
+
+    Example:
+    >>> parse('{"a": 1}', "x.json")
+    {'a': 1}
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{source}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{source}: not valid JSON (nested too deeply to read)") from None
+
+
+def load(path):
+    """`parse` of the UTF-8 text file at `path`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON (not UTF-8 at byte {error.start})") from None
+    return parse(text, path)

@@ -151,6 +151,34 @@ def test_export_cli_bad_arguments(tiny_model_dir, tmp_path, capsys, argv, messag
     assert message in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ({"window_s": 1e9}, "window_s=1000000000.0 is outside 0.05 .. 600 s"),
+        ({"window_s": 0}, "window_s=0 is outside 0.05 .. 600 s"),
+        ("cv", "cv.json: not valid JSON (Expecting value"),
+    ],
+)
+def test_export_refuses_damaged_metadata_before_writing(
+    tiny_model_dir, tmp_path, capsys, damage, message
+):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    argv = ["export", str(folder), "-o", str(tmp_path / "x"), "--format", "tflite"]
+    if damage == "cv":
+        (tmp_path / "cv.json").write_text("not JSON\n")
+        argv += ["--cv-summary", str(tmp_path / "cv.json")]
+    else:
+        info = json.loads((folder / "metadata.json").read_text())
+        (folder / "metadata.json").write_text(json.dumps({**info, **damage}))
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "x").exists()
+
+
 def test_export_cli_missing_model(tmp_path, capsys):
     assert main(["export", str(tmp_path / "none.keras"), "-o", str(tmp_path / "x")]) == 2
     assert "none.keras: no such model file or folder" in capsys.readouterr().err

@@ -246,7 +246,10 @@ def test_a_training_run_folder_is_a_model(tmp_path):
         ({"classes": [f"c{i}" for i in range(12)]}, "names 12 classes for a model of 10"),
         ({"classes": ["dog"]}, "names 1 classes for a model of 10"),
         ({"window_s": 1e9}, "window_s=1000000000.0 is outside"),
+        ({"window_s": 0}, "window_s=0 is outside"),
         (None, "not a valid metadata.json (a JSON list, not an object)"),
+        ("deep", "metadata.json: not valid JSON (nested too deeply to read)"),
+        ("{", "metadata.json: not valid JSON (Expecting property name"),
     ],
 )
 def test_metadata_is_checked_against_its_model(tmp_path, change, words):
@@ -259,8 +262,11 @@ def test_metadata_is_checked_against_its_model(tmp_path, change, words):
     shipped = shipped_model_dir("erann-esc10")
     shutil.copy(f"{shipped}/model.keras", folder / "model.keras")
     payload = json.loads(open(f"{shipped}/metadata.json", encoding="utf-8").read())
-    payload = [payload] if change is None else {**payload, **change}
-    (folder / "metadata.json").write_text(json.dumps(payload))
+    if isinstance(change, str):  # damaged: 100,000 levels of nesting, or not JSON
+        text = "[" * 100_000 + "]" * 100_000 if change == "deep" else change
+    else:
+        text = json.dumps([payload] if change is None else {**payload, **change})
+    (folder / "metadata.json").write_text(text)
     with pytest.raises(ValueError, match=re.escape(words)):
         load_runner(str(folder))
 

@@ -167,7 +167,9 @@ def test_manifest_duplicates_and_encoding(tmp_path, capsys):
 def test_manifest_csv_damage_is_one_line_naming_the_file_and_line(tmp_path):
     manifest = tmp_path / "clips.csv"
     manifest.write_text("path,label\na.wav," + "x" * 200_000 + "\n")  # over csv's field limit
-    with pytest.raises(sources.SourceError, match=r"clips.csv: line 2: not valid CSV \(field larger"):
+    with pytest.raises(
+        sources.SourceError, match=r"clips.csv: line 2: not valid CSV \(field larger"
+    ):
         sources.read_manifest(manifest)
     manifest.write_text('path,label\n"a.wav,dog')  # a quote never closed
     with pytest.raises(sources.SourceError, match="clips.csv: line 2: "):

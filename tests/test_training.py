@@ -180,6 +180,20 @@ def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
     assert info.training["seconds"] == round(sum(entry["seconds"] for entry in epochs), 1)
 
 
+@pytest.mark.parametrize("name", ["metrics.json", "history.json", "clips.json", "config.json"])
+def test_a_damaged_run_file_is_named_in_one_line(tiny_run, tmp_path, name):
+    from erann_tf.training.run_metadata import run_metadata
+    from erann_tf.training.trainer import RunDir
+
+    run = copy_run(tiny_run[0], tmp_path / "run")
+    (run / name).write_text('{"epochs": ')  # cut short, as by a full disk
+    with pytest.raises(ValueError) as error:
+        run_metadata(str(run))
+        RunDir(str(run)).check_clips({"train": {"clips": 1}}, "data")
+    message = str(error.value)
+    assert message.startswith(str(run / name) + ": not valid JSON") and "\n" not in message
+
+
 def test_best_keras_names_its_classes_while_the_run_trains(tiny_run, tmp_path):
     """A run still training has no metrics.json yet; its best.keras is still
     evaluated with the run's class names and crop (labels.txt, config.json)."""

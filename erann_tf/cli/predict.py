@@ -81,7 +81,7 @@ def run(args):
             check_window_seconds(getattr(args, name), f"--{name}")
     runner = load_runner(args.model, runtime_of(args))
     if runner.warning:
-        print(f"erann predict: warning: {strict_json.printable(runner.warning)}", file=sys.stderr)
+        _say("warning", runner.warning)
     if runner.format == "tflite" and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")
     failed = 0
@@ -95,9 +95,9 @@ def run(args):
             result = {"file": path, "error": error}
         if "error" in result:
             failed += 1
-            print(f"erann predict: error: {strict_json.printable(result['error'])}", file=sys.stderr)
+            _say("error", result["error"])
         if "warning" in result:
-            print(f"erann predict: warning: {strict_json.printable(result['warning'])}", file=sys.stderr)
+            _say("warning", result["warning"])
         if args.json:
             print(strict_json.dumps(result), flush=True)
         elif "error" not in result:
@@ -120,9 +120,14 @@ def _audio_files(paths):
             yield path, str(error)
 
 
+def _say(kind, message):
+    print(f"erann predict: {kind}: {strict_json.printable(message)}", file=sys.stderr)
+
+
 def _print_result(result, min_score):
     windows = result["windows"]
-    print(f"{strict_json.printable(result['file'])}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
+    name = strict_json.printable(result["file"])
+    print(f"{name}  ({result['duration_s']:.2f} s, {len(windows)} window(s), "
           f"model {result['model']})")  # fmt: skip
     if min_score is not None:  # the decision, above the scores it comes from
         decided = result.get("label") or ", ".join(result["labels"]) or "(none)"

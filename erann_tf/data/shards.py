@@ -24,6 +24,7 @@ import zlib
 import numpy as np
 import tqdm
 
+from erann_tf import strict_json
 from erann_tf.data.audio import AudioError, check_audio, check_readable, decode_audio
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.data.loader import BAD_FILE_POLICIES
@@ -229,7 +230,7 @@ def _manifest(clips, output, names):
     shards = []
     for name in names:
         with tf.io.gfile.GFile(_summary(output, name)) as handle:
-            shards.append(json.load(handle))
+            shards.append(strict_json.parse(handle.read(), _summary(output, name)))
     folds = sorted({f for s in shards for f in s["folds"]})
     return {
         "format": FORMAT,
@@ -265,8 +266,8 @@ class Shards:
         if not tf.io.gfile.exists(_join(path, MANIFEST)):
             raise SourceError(f"{path}: no {MANIFEST}; make shards with `erann prepare`")
         with tf.io.gfile.GFile(_join(path, MANIFEST)) as handle:
-            manifest = json.load(handle)
-        if manifest.get("format") != FORMAT:
+            manifest = strict_json.parse(handle.read(), _join(path, MANIFEST))
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise SourceError(f"{path}: {MANIFEST} is not {FORMAT}")
         return cls(path, manifest)
 

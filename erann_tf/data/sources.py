@@ -208,7 +208,9 @@ def _csv_rows(path, header=None, **options):
                 f"{path}: not UTF-8 text (byte {error.start} of a block); save it as UTF-8"
             ) from None
         except csv.Error as error:
-            raise SourceError(f"{path}: line {reader.line_num + 1}: not valid CSV ({error})") from None
+            raise SourceError(
+                f"{path}: line {reader.line_num + 1}: not valid CSV ({error})"
+            ) from None
 
 
 def _class_folders(root):

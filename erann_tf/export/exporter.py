@@ -1,12 +1,12 @@
 """`export`: a trained model to a folder of deployable files, checked for parity."""
 
 import dataclasses
-import json
 import os
 import shutil
 
 import numpy as np
 
+from erann_tf import strict_json
 from erann_tf.atomic import atomic_path
 from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import parity
@@ -143,11 +143,16 @@ def _write_tflite(config, name, content, info, window, progress, embedder=False)
 def _metadata(config, source, model):
     from erann_tf.inference.runners import find_model_metadata
 
-    info = find_model_metadata(source) or meta.for_model(model)
+    found = find_model_metadata(source)
+    info = (
+        meta.check_metadata(found, model.num_classes, model.frontend, source)
+        if found
+        else meta.for_model(model)
+    )
     changes = {}
     if config.name:
         changes["name"] = config.name
     if config.cv_summary:
-        with open(config.cv_summary, encoding="utf-8") as handle:
-            changes["metrics"] = {**info.metrics, "cross_validation": json.load(handle)}
+        summary = strict_json.load(config.cv_summary)
+        changes["metrics"] = {**info.metrics, "cross_validation": summary}
     return dataclasses.replace(info, **changes)

@@ -6,9 +6,9 @@ so a run's final.keras can be exported or used for prediction as it is.
 """
 
 import dataclasses
-import json
 import os
 
+from erann_tf import strict_json
 from erann_tf.atomic import atomic_path, write_json
 from erann_tf.data.frontend_config import FRONTEND, FrontendConfig
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
@@ -126,9 +126,8 @@ def is_run_folder(folder):
 
 
 def read_metadata(path):
+    payload = strict_json.load(path)  # a ValueError naming the file where it is not JSON
     try:
-        with open(path, encoding="utf-8") as handle:
-            payload = json.load(handle)
         if not isinstance(payload, dict):
             raise TypeError(f"a JSON {type(payload).__name__}, not an object")
         return Metadata.from_json(payload)

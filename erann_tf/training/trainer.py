@@ -7,13 +7,13 @@ the final evaluation.
 """
 
 import dataclasses
-import json
 import math
 import os
 import time
 
 import keras
 
+from erann_tf import strict_json
 from erann_tf.atomic import FolderLock, atomic_path, write_json
 from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.layouts import LAYOUTS, read_clips
@@ -243,8 +243,7 @@ class RunDir:
     def load_config(self):
         if not os.path.isfile(self.config):
             raise FileNotFoundError(f"{self.path}: no config.json to resume from")
-        with open(self.config, encoding="utf-8") as handle:
-            saved = json.load(handle)
+        saved = strict_json.load(self.config)
         fields = {field.name for field in dataclasses.fields(TrainConfig)}
         unknown = sorted(set(saved) - fields) if isinstance(saved, dict) else None
         if unknown is None or unknown:
@@ -294,8 +293,7 @@ def _read_json(path, missing):
     """The JSON file at `path`, or `missing` where there is none."""
     if not os.path.isfile(path):
         return missing
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return strict_json.load(path)
 
 
 def train(config, resume=False, progress=True):
