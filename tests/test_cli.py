@@ -32,6 +32,8 @@ def test_summary_text_explains_the_paper_count(capsys):
         (["summary", "ERANN-8x4-5", "--tm", "2"], "not both"),
         (["summary", "--tm", "4", "--width", "2", "--classes", "0"], "num_classes"),
         (["summary", "--tm", "4", "--width", "2", "--seconds", "0"], "seconds"),
+        (["summary", "--tm", "4", "--width", "2", "--seconds", "inf"], "seconds=inf"),
+        (["summary", "--tm", "4", "--width", "2", "--seconds", "nan"], "seconds=nan"),
     ],
 )
 def test_summary_bad_arguments_give_one_line(capsys, argv, word):

@@ -179,6 +179,27 @@ def test_predict_cli_damaged_model(tmp_path, capsys, name, words):
     assert words in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.tf_only
+@pytest.mark.parametrize("input_shape, output_rank", [([44100], 2), ([1, 44100], 1)])
+def test_predict_refuses_a_tflite_file_that_is_not_an_audio_classifier(
+    tmp_path, capsys, input_shape, output_rank
+):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec(input_shape, tf.float32)])
+    def scores(wave):  # a model, but of other shapes: 1-D in, or 1-D out
+        row = tf.reshape(tf.reduce_mean(wave), [1, 1]) * tf.ones([1, 10])
+        return row if output_rank == 2 else row[0]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [scores.get_concrete_function()], scores
+    )
+    (tmp_path / "other.tflite").write_bytes(converter.convert())
+    assert main(["predict", "--model", str(tmp_path / "other.tflite"), "x.wav"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "other.tflite: not an audio classifier (inputs [" in err and len(err.splitlines()) == 1
+
+
 def test_a_model_without_metadata_says_what_it_guessed(
     tiny_model_dir, fsdd_clips, tmp_path, capsys
 ):

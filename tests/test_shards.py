@@ -122,5 +122,6 @@ def test_cli_prepare_prints_a_summary(shared, tmp_path, capsys):
     assert main(argv + ["--output", str(out), "--shard-size", "8MB"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["clips"] == 320 and summary["shards"] >= 3
-    assert main(argv + ["--output", str(out), "--shard-size", "lots"]) == 2
-    assert "--shard-size 'lots' is not a size" in capsys.readouterr().err
+    for size in ("lots", "9" * 400, "0"):  # 400 digits: an infinite float
+        assert main(argv + ["--output", str(out), "--shard-size", size]) == 2
+        assert f"--shard-size {size!r} is not allowed; give a size" in capsys.readouterr().err

@@ -482,6 +482,7 @@ def test_resume_reads_moved_data_but_never_other_clips(shared, tmp_path):
         ({"time_mask": -1}, "--time-mask -1 is not allowed"),
         ({"tm": 3}, "tm=3 is not allowed; tm must be one of 1, 2, 4, 8, 16"),
         ({"width": 0}, "width=0 is not allowed"),
+        ({"width": 100_000}, "--width 100000 with --batch-size 32 needs at least"),
         ({"max_minutes": 0.0}, "--max-minutes 0.0 is not allowed"),
         ({"recalibrate_bn": -1}, "--recalibrate-bn -1 is not allowed; it must be an integer >= 0"),
         (

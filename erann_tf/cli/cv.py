@@ -34,10 +34,17 @@ def run(args):
     from erann_tf.cli.train import config_from_args
     from erann_tf.data.layouts import read_clips
     from erann_tf.training.evaluation import headline
-    from erann_tf.training.trainer import RunDir, check_same_training, resume_run, train
+    from erann_tf.training.trainer import (
+        RunDir,
+        check_memory,
+        check_same_training,
+        resume_run,
+        train,
+    )  # fmt: skip
 
     config = config_from_args(args, None, args.output)
     settings = config.resolved()
+    check_memory(settings)
     folds = read_clips(config.layout or settings.recipe.source, config.data).folds()
     if len(folds) < 2:
         raise ValueError(

@@ -53,6 +53,9 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9}
 
 
+MAX_SHARD_BYTES = 10**12
+
+
 def parse_size(text):
     """Bytes in a size such as "200MB", "1.5GB" or "65536".
 
@@ -61,9 +64,13 @@ def parse_size(text):
     (200000000, 64000)
     """
     match = _SIZE.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"--shard-size {text!r} is not a size; use e.g. 200MB, 1GB or 65536")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    size = float(match.group(1)) * _UNITS[match.group(2).upper()] if match else 0.0
+    if not 1 <= size <= MAX_SHARD_BYTES:  # 400 digits make an infinite float
+        raise ValueError(
+            f"--shard-size {text!r} is not allowed; give a size from 1 byte to 1000GB, "
+            "e.g. 200MB, 1GB or 65536"
+        )
+    return int(size)
 
 
 def is_shard_dir(path):

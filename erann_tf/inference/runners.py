@@ -162,8 +162,7 @@ class TFLiteRunner:
                 self.interpreter.allocate_tensors()
         except ValueError as error:
             raise ValueError(f"{path}: not a TFLite model ({first_line(error)})") from None
-        self.input = self.interpreter.get_input_details()[0]
-        self.output = self.interpreter.get_output_details()[0]
+        self.input, self.output = _audio_classifier_io(self.interpreter, path)
         window = int(self.input["shape"][1])
         classes = int(self.output["shape"][-1])
         found = find_model_metadata(path) or meta.for_file(path, classes)
@@ -179,3 +178,19 @@ class TFLiteRunner:
             self.interpreter.invoke()
             scores.append(self.interpreter.get_tensor(self.output["index"])[0].copy())
         return np.stack(scores)
+
+
+def _audio_classifier_io(interpreter, path):
+    """The input and output details of a TFLite audio classifier: one float32
+    waveform [1, samples] in, one row of scores [1, classes] out; else a
+    ValueError naming the file and what it has."""
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    shapes = lambda details: ", ".join(str(list(d["shape"])) for d in details)  # noqa: E731
+    fits = lambda details: len(details) == 1 and len(details[0]["shape"]) == 2  # noqa: E731
+    if not (fits(inputs) and fits(outputs) and inputs[0]["dtype"] == np.float32):
+        raise ValueError(
+            f"{path}: not an audio classifier (inputs {shapes(inputs) or 'none'}, outputs "
+            f"{shapes(outputs) or 'none'}); a float32 waveform [1, samples] in and scores "
+            "[1, classes] out are needed"
+        )
+    return inputs[0], outputs[0]

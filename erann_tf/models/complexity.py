@@ -6,6 +6,8 @@ e.g. for rejecting hyper-parameter configurations before training.
 
 import dataclasses
 
+import numpy as np
+
 from erann_tf.data.frontend_config import FRONTEND
 from erann_tf.models.architecture import time_multiple, unit_specs, validate
 
@@ -54,8 +56,8 @@ def clip_frames(seconds, tm, frontend=FRONTEND):
     >>> clip_frames(10.0, tm=4)
     1280
     """
-    if not seconds > 0:
-        raise ValueError(f"seconds={seconds!r} is not allowed; seconds must be > 0")
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"seconds={seconds!r} is not allowed; seconds must be a finite number > 0")
     frames = frontend.num_frames(round(seconds * frontend.sample_rate))
     multiple = time_multiple(tm)
     return -(-frames // multiple) * multiple
@@ -139,3 +141,22 @@ def complexity(tm, width, num_classes=527, seconds=10.0, frontend=FRONTEND):
         macs=macs,
         pooled_shape=(time, freq, channels),
     )
+
+
+def min_training_bytes(tm, width, batch_size, seconds, num_classes=10, frontend=FRONTEND):
+    """A lower bound on the memory that training ERANN(tm, width) takes:
+    float32 weights with their gradients and Adam's two moments, and one
+    output of every unit for a batch of `seconds` crops (what backpropagation
+    keeps at the least). Real use is higher; a configuration above this
+    cannot train at all.
+
+    Example:
+    >>> round(min_training_bytes(tm=4, width=1, batch_size=32, seconds=4.0) / 1e9, 2)
+    0.39
+    """
+    size = complexity(tm, width, num_classes, seconds, frontend)
+    kept = sum(
+        np.prod(unit.out_shape, dtype=np.float64)
+        for unit in unit_costs(tm, width, seconds, frontend)
+    )
+    return int(4 * (4 * size.trainable_params + batch_size * kept))

@@ -22,6 +22,7 @@ from erann_tf.data.pipeline import steps_per_epoch, training_dataset
 from erann_tf.data.windows import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 from erann_tf.models import parse_preset
 from erann_tf.models.architecture import validate
+from erann_tf.models.complexity import min_training_bytes
 from erann_tf.training.batchnorm import recalibration_for
 from erann_tf.training.distribute import (
     close_distribution,
@@ -146,6 +147,37 @@ class TrainConfig:
         _check_numbers(self, settings)
         validate(settings.tm, settings.width)  # before any data is read
         return settings
+
+
+def check_memory(settings):
+    """A ValueError before any data is read where training these settings
+    needs more memory than this machine has available (a lower bound:
+    `min_training_bytes`)."""
+    needed = min_training_bytes(
+        settings.tm, settings.width, settings.batch_size, settings.crop_seconds
+    )
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"--width {settings.width} with --batch-size {settings.batch_size} needs at least "
+            f"{needed / 1e9:.3g} GB to train (weights, gradients, Adam's moments and one "
+            f"batch's activations); this machine has {available / 1e9:.3g} GB available"
+        )
+
+
+def available_memory_bytes():
+    """MemAvailable of /proc/meminfo (Linux), else the physical memory, else None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _check_numbers(config, settings):
@@ -402,6 +434,7 @@ def check_same_training(stored, config, where):
 
 def _locked(run, config, resume, progress):
     settings = config.resolved()  # check everything before touching the disk
+    check_memory(settings)
     if resume and config.distribute != "multiworker":
         run.lock.acquire()  # one writer per run folder (`create` takes it for a new run)
     try:
