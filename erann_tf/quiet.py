@@ -8,6 +8,10 @@ variable silences all of them. Python exceptions still carry real errors.
 import contextlib
 import os
 import sys
+import tempfile
+import threading
+
+_STDERR = threading.Lock()  # file descriptor 2 is the process's: one capture at a time
 
 
 @contextlib.contextmanager
@@ -28,6 +32,33 @@ def quiet_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def captured_stderr():
+    """Collects what C libraries write to file descriptor 2 during the block:
+    the list it yields holds those lines once the block ends.
+
+    Example:
+    >>> with captured_stderr() as lines:
+    ...     _ = os.write(2, b"Note: from C\\n")
+    >>> lines
+    ['Note: from C']
+    """
+    lines = []
+    with _STDERR, tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+            lines.extend(line for line in text.splitlines() if line.strip())
 
 
 def import_keras_quietly():

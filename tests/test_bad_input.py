@@ -39,6 +39,11 @@ def _make_bad_files(folder, shared):
     (folder / "loop.wav").symlink_to("loop.wav")
     (folder / "zero.wav").symlink_to("/dev/zero")
     (folder / "folder.wav").mkdir()
+    noise = rng.uniform(-0.1, 0.1, 3 * 44100)
+    for name, format, subtype in CUT_SHORT:  # a third of the bytes, as by a failed download
+        soundfile.write(folder / "whole", noise, 44100, format=format, subtype=subtype)
+        data = (folder / "whole").read_bytes()
+        (folder / name).write_bytes(data[: len(data) // 3])
     return {
         "corrupt.wav": "not a readable audio file",
         "empty.wav": "not a readable audio file",
@@ -56,7 +61,21 @@ def _make_bad_files(folder, shared):
         "loop.wav": "a symbolic link loop",
         "zero.wav": "a character device",
         "folder.wav": "a folder, not an audio file",
+        "cut.mp3": "damaged (the MP3 decoder says: Warning: Xing stream size off",
+        "cut.w64": "truncated: the header's riff says 264",
+        "cut.rf64": "truncated: the header's Riff size says 264",
+        "cut.aiff": "truncated: the header's FORM says 264",
+        "cut.ogg": "truncated: the Ogg stream ends without its last page",
     }
+
+
+CUT_SHORT = [
+    ("cut.mp3", "MP3", "MPEG_LAYER_III"),
+    ("cut.w64", "W64", "PCM_16"),
+    ("cut.rf64", "RF64", "PCM_16"),
+    ("cut.aiff", "AIFF", "PCM_16"),
+    ("cut.ogg", "OGG", "VORBIS"),
+]
 
 
 def _manifest(tmp_path, shared, bad_names, good=8):

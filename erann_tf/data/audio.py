@@ -5,12 +5,14 @@ import io
 import os
 import re
 import stat
+import sys
 
 import numpy as np
 import soundfile
 import soxr
 
 from erann_tf.data.frontend_config import FRONTEND
+from erann_tf.quiet import captured_stderr
 
 SAMPLE_RATE = FRONTEND.sample_rate  # the rate every reader resamples to by default
 
@@ -140,18 +142,16 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
     checked, downmixed and resampled `block_seconds` at a time, so that neither
     the channel count nor the file's rate sets the memory. With `max_seconds`,
     only one window of that length (at a random offset drawn from `rng`)."""
-    if isinstance(source, str):
-        source = os.fsencode(source)  # libsndfile takes any bytes; a str must be UTF-8
-    try:
-        handle = soundfile.SoundFile(source)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioError(f"{name}: {_unreadable(error)}") from None
+    mp3 = os.fsdecode(name).lower().endswith(".mp3")
+    handle = _decoding(name, mp3, lambda: soundfile.SoundFile(_for_libsndfile(source)))
     with handle:
         try:
             _check_not_truncated(handle)
+            if handle.format == "OGG":
+                _check_ogg_complete(source)
         except ValueError as error:
             raise AudioError(f"{name}: not a readable audio file ({error})") from None
-        wanted = None  # every frame
+        wanted, start = None, 0  # every frame
         if max_seconds is not None and handle.frames > max_seconds * handle.samplerate:
             wanted = int(max_seconds * handle.samplerate)
             start = int(rng.integers(0, handle.frames - wanted + 1)) if rng is not None else 0
@@ -165,12 +165,15 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
         dtype = "float64" if handle.subtype == "DOUBLE" else "float32"
         while True:
             size = block if wanted is None else min(block, wanted - total)
-            try:
-                samples = handle.read(size, dtype=dtype, always_2d=True)
-            except (soundfile.LibsndfileError, RuntimeError) as error:
-                raise AudioError(f"{name}: {_unreadable(error)}") from None
+            read = lambda: handle.read(size, dtype=dtype, always_2d=True)  # noqa: B023, E731
+            samples = _decoding(name, mp3, read)
             total += len(samples)
             last = len(samples) < size or total == wanted
+            if len(samples) < size:  # the end of the data: where the header said?
+                try:
+                    _check_all_decoded(handle, start + total)
+                except ValueError as error:
+                    raise AudioError(f"{name}: not a readable audio file ({error})") from None
             _check_samples(samples, name)
             heard = heard or bool(samples.any())
             mono = samples.mean(axis=1, dtype=np.float32)
@@ -184,6 +187,48 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
             raise AudioError(f"{name}: empty audio (0 samples)")
         if not heard and wanted is None:  # a window of a long file may be quiet
             raise AudioError(f"{name}: digital silence (every sample is 0): nothing to hear")
+
+
+def _for_libsndfile(source):
+    # libsndfile takes any bytes for a path; a str must be UTF-8, which not every name is
+    return os.fsencode(source) if isinstance(source, str) else source
+
+
+# mpg123 reports damage on stderr ("Note: Illegal Audio-MPEG-Header ...") and decodes on
+_DECODER_MESSAGE = re.compile(r"^(Note|Warning|Error|\[src/libmpg123)", re.IGNORECASE)
+
+
+def _decoding(name, mp3, call):
+    """`call()` (an open or a read), with libsndfile's errors and, for MP3, the
+    decoder's damage reports on stderr made one AudioError naming the file."""
+    try:
+        if not mp3:
+            return call()
+        with captured_stderr() as lines:
+            result = call()
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+        raise AudioError(f"{name}: {_unreadable(error)}") from None
+    reports = [line for line in lines if _DECODER_MESSAGE.match(line)]
+    for line in lines:
+        if line not in reports:  # another thread's output: passed on
+            print(line, file=sys.stderr)
+    if reports:
+        raise AudioError(f"{name}: damaged (the MP3 decoder says: {reports[0]})")
+    return result
+
+
+def _check_ogg_complete(source):
+    """A ValueError unless the Ogg stream's last page is marked as its last
+    (an Ogg file cut short ends on a page without the end-of-stream flag)."""
+    if isinstance(source, io.BytesIO):
+        tail = source.getbuffer()[-65536:].tobytes()
+    else:
+        with open(_for_libsndfile(source), "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 65536))
+            tail = handle.read()
+    page = tail.rfind(b"OggS")
+    if page < 0 or len(tail) < page + 6 or not tail[page + 5] & 0x04:
+        raise ValueError("truncated: the Ogg stream ends without its last page")
 
 
 MAX_AMPLITUDE = 1e4  # 80 dB over full scale; the frontend's power spectrum overflows near 1e17
@@ -201,22 +246,50 @@ def _check_samples(samples, path):
         )
 
 
+# libsndfile opens a container that was cut short and reads what is there; its
+# log says what the header promised: "data : 264600 (should be 88200)" (WAV,
+# W64, RF64, AIFF chunks), or a frame count the data cannot hold (RF64, AIFF).
+_SHOULD_BE = re.compile(r"^\s*(\w[\w ]*?)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+_FRAME_COUNTS = (
+    re.compile(r"Calculated frame count (\d+) does not match value from '\w+' chunk of (\d+)"),
+    re.compile(r"chunk \((\d+)\) not equal to frame count\s*(?:\*\*\*)?\s*calculated from length"
+               r" of '\w+' chunk \((\d+)\)"),
+)  # fmt: skip
+SLACK_BYTES = 64  # writers that forget a pad byte or a trailing chunk's size are not damaged
+
+
 def _check_not_truncated(handle):
-    # libsndfile quietly shortens a WAV whose data chunk is cut off, and logs
-    # "data : <header size> (should be <real size>)". Compressed formats carry no
-    # promised length: they either fail to decode or end where their data ends.
-    match = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", handle.extra_info, re.MULTILINE)
-    if match and int(match.group(2)) < int(match.group(1)):
+    """A ValueError where the container promises more than the file holds."""
+    log = handle.extra_info
+    for name, promised, there in _SHOULD_BE.findall(log):
+        if int(promised) - int(there) > SLACK_BYTES:
+            raise ValueError(
+                f"truncated: the header's {name.strip()} says {promised} bytes, {there} are there"
+            )
+    for pattern in _FRAME_COUNTS:
+        match = pattern.search(log)
+        if match:
+            counts = sorted(int(n) for n in match.groups())
+            raise ValueError(
+                f"truncated: the header promises {counts[1]} frames, the data holds {counts[0]}"
+            )
+
+
+def _check_all_decoded(handle, decoded):
+    """A ValueError where a whole read decoded fewer frames than the header
+    declared (an MP3 cut short: its Xing header keeps the full count)."""
+    missing = handle.frames - decoded
+    if missing > max(2 * 1152, 0.001 * handle.frames):  # two MP3 frames of rounding
         raise ValueError(
-            f"truncated: the header promises {match.group(1)} bytes of audio, "
-            f"{match.group(2)} are there"
+            f"truncated or damaged: the header declares {handle.frames} frames, "
+            f"{decoded} could be decoded"
         )
 
 
 def _unreadable(error):
     """Why libsndfile could not open `path`: its messages blame pipes for damaged
     data."""
-    message = first_line(error)
+    message = re.sub(r"^Error opening .*?: ", "", first_line(error))  # the name is said already
     if "possibly a pipe" in message or "System error" in message:
         message = "the data is damaged or not in a format libsndfile reads"
     return f"not a readable audio file ({message})"
