@@ -99,7 +99,7 @@ class FolderLock:
 
     def acquire(self):
         os.makedirs(self.folder, exist_ok=True)
-        me = {"pid": os.getpid(), "host": socket.gethostname()}
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _started(os.getpid())}
         for _ in range(2):
             try:
                 handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -131,7 +131,8 @@ class FolderLock:
 def _read_holder(path):
     try:
         holder = strict_json.load(path)
-        return {"pid": int(holder["pid"]), "host": str(holder["host"])}
+        started = holder.get("started")
+        return {"pid": int(holder["pid"]), "host": str(holder["host"]), "started": started}
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable or half-written by a writer killed at once: stale
 
@@ -144,8 +145,21 @@ def _alive(holder, host):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    # A live pid may be another process now (pids are reused): compare start times.
+    started = _started(holder["pid"])
+    return holder["started"] is None or started is None or started == holder["started"]
+
+
+def _started(pid):
+    """When process `pid` started, in clock ticks since boot (Linux's
+    /proc/PID/stat), or None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()  # after the command's name
+        return int(fields[19])  # field 22: starttime
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def remove_temporaries(folder):
@@ -159,6 +173,31 @@ def remove_temporaries(folder):
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+
+
+def check_not_an_input(flag, output, inputs):
+    """A ValueError where the path an output flag names is also one of the
+    command's inputs (`inputs`: flag -> path or None), symbolic links and
+    relative paths resolved: a command never writes over what it reads.
+
+    Example:
+    >>> check_not_an_input("--predictions", "v.csv", {"--data": "./v.csv"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --predictions v.csv is also --data: the command would overwrite what it ...
+    """
+    if output is None or "://" in str(output):
+        return
+    for flag_in, path in inputs.items():
+        if path is not None and "://" not in str(path) and _same_path(output, path):
+            raise ValueError(
+                f"{flag} {output} is also {flag_in}: the command would overwrite what it "
+                "reads; give another path"
+            )
+
+
+def _same_path(a, b):
+    return os.path.realpath(os.fspath(a)) == os.path.realpath(os.fspath(b))
 
 
 def _umask():

@@ -113,6 +113,15 @@ def test_evaluate_writes_each_clip_s_scores(shared, tmp_path, capsys):
     assert code == 2 and f"--predictions {tmp_path} is a folder" in err
     assert len(err.strip().splitlines()) == 1
 
+    manifest = tmp_path / "v.csv"  # --predictions naming the manifest read: refused, kept
+    manifest.write_text(f"path,label\n{rows[0]['path']},{rows[0]['labels']}\n")
+    before = manifest.read_text()
+    argv = ["evaluate", "erann-fsdd", "--recipe", "fsdd", "--layout", "manifest"]
+    code, _, err = erann(capsys, *argv, "--data", str(manifest), "--predictions",
+                         str(tmp_path / "." / "v.csv"))  # fmt: skip
+    assert code == 2 and "is also --data: the command would overwrite what it reads" in err
+    assert manifest.read_text() == before
+
 
 def test_a_metric_that_cannot_be_computed_is_null_with_its_reason():
     """Clips of one class: no AUC (nothing to rank against); strict JSON null."""

@@ -483,6 +483,7 @@ def test_resume_reads_moved_data_but_never_other_clips(shared, tmp_path):
         ({"tm": 3}, "tm=3 is not allowed; tm must be one of 1, 2, 4, 8, 16"),
         ({"width": 0}, "width=0 is not allowed"),
         ({"width": 100_000}, "--width 100000 with --batch-size 32 needs at least"),
+        ({"output": "{data}"}, "--output {data} is also --data: the command would overwrite"),
         ({"max_minutes": 0.0}, "--max-minutes 0.0 is not allowed"),
         ({"recalibrate_bn": -1}, "--recalibrate-bn -1 is not allowed; it must be an integer >= 0"),
         (
@@ -495,7 +496,8 @@ def test_every_argument_is_checked_before_any_work(kwargs, message, tmp_path):
     """A bad value stops `train` before any data is read or file written:
     the data folder here does not even exist."""
     config = TrainConfig(recipe="fsdd", data=str(tmp_path / "nope"), output=str(tmp_path / "run"))
-    with pytest.raises(ValueError, match=re.escape(message)):
+    kwargs = {k: v.format(data=config.data) if isinstance(v, str) else v for k, v in kwargs.items()}
+    with pytest.raises(ValueError, match=re.escape(message.format(data=config.data))):
         train(dataclasses.replace(config, **kwargs), progress=False)
     assert not (tmp_path / "run").exists()
 

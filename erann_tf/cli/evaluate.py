@@ -4,6 +4,7 @@ import os
 import sys
 
 from erann_tf import strict_json
+from erann_tf.atomic import check_not_an_input
 
 HELP = "evaluate a trained model (any format) on a dataset"
 
@@ -57,6 +58,8 @@ def run(args):
     recipe = get_recipe(args.recipe)
     if args.predictions and os.path.isdir(args.predictions):
         raise ValueError(f"--predictions {args.predictions} is a folder; give a CSV file's path")
+    inputs = {"--data": args.data, "MODEL": args.model}
+    check_not_an_input("--predictions", args.predictions, inputs)
     runner = load_runner(args.model)
     if runner.warning:
         print(f"erann evaluate: warning: {strict_json.printable(runner.warning)}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """`erann prepare`: pack a dataset into TFRecord shards for scaled-out training."""
 
 from erann_tf import strict_json
+from erann_tf.atomic import check_not_an_input
 
 HELP = "pack a dataset's audio files into TFRecord shards with a manifest"
 
@@ -31,6 +32,7 @@ def run(args):
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers} is not allowed; it must be >= 1")
     size = shards.parse_size(args.shard_size)
+    check_not_an_input("--output", args.output, {"--data": args.data})
     clips = read_clips(args.layout or get_recipe(args.recipe).source, args.data)
     import tensorflow as tf
 

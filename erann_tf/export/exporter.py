@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 
 from erann_tf import strict_json
-from erann_tf.atomic import atomic_path
+from erann_tf.atomic import FolderLock, atomic_path, check_not_an_input
 from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import parity
 from erann_tf.export.options import FORMATS, QUANTIZATIONS
@@ -60,8 +60,15 @@ class ExportConfig:
             raise ValueError("--quantize int8 needs --calibration-data DIR of real clips")
         if self.window_s is not None:
             check_window_seconds(self.window_s, "--window")
-        if os.path.exists(self.output) and os.listdir(self.output) and not self.force:
-            raise FileExistsError(f"{self.output}: exists and is not empty; use --force")
+        check_free(self.output, self.force)
+
+
+def check_free(output, force):
+    """A FileExistsError where `output` holds files and `force` is off (the
+    lock of a writer that is gone does not count)."""
+    present = set(os.listdir(output)) - {".lock"} if os.path.isdir(output) else set()
+    if present and not force:
+        raise FileExistsError(f"{output}: exists and is not empty; use --force")
 
 
 def export(config, progress=print):
@@ -70,7 +77,7 @@ def export(config, progress=print):
     import keras
 
     from erann_tf.data.examples import example_clips
-    from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner, resolve
+    from erann_tf.inference.runners import resolve
     from erann_tf.models.erann import load_erann
 
     config.check()
@@ -83,6 +90,12 @@ def export(config, progress=print):
     source = resolve(config.model)
     if not source.endswith(".keras"):
         raise ValueError(f"{config.model}: export needs a .keras model or a model folder")
+    check_not_an_input(
+        "-o", config.output,
+        {"MODEL": source, "the model's folder": os.path.dirname(source),
+         "--calibration-data": config.calibration_data, "--parity-data": config.parity_data,
+         "--cv-summary": config.cv_summary},
+    )  # fmt: skip
     model = load_erann(source)
     info = _metadata(config, source, model)
     window = int(round((config.window_s or info.window_s) * info.sample_rate))
@@ -93,11 +106,20 @@ def export(config, progress=print):
         windows = np.stack([parity.first_window(c, window) for c in clips])
     reference = model.predict(windows, batch_size=1, verbose=0)
 
-    os.makedirs(config.output, exist_ok=True)
-    target = os.path.join(config.output, "model.keras")
-    if os.path.abspath(source) != os.path.abspath(target):
-        with atomic_path(target) as tmp:
-            shutil.copyfile(source, tmp)
+    lock = FolderLock(config.output)  # one writer per export folder, as for run folders
+    lock.acquire()
+    try:
+        check_free(config.output, config.force)  # again: another export may have finished
+        return _write(config, model, source, info, window, windows, reference, progress)
+    finally:
+        lock.release()
+
+
+def _write(config, model, source, info, window, windows, reference, progress):
+    from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner
+
+    with atomic_path(os.path.join(config.output, "model.keras")) as tmp:
+        shutil.copyfile(source, tmp)
     meta.write_metadata(config.output, info)
     results = []
     if config.savedmodel:

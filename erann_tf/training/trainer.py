@@ -14,7 +14,7 @@ import time
 import keras
 
 from erann_tf import strict_json
-from erann_tf.atomic import FolderLock, atomic_path, write_json
+from erann_tf.atomic import FolderLock, atomic_path, check_not_an_input, write_json
 from erann_tf.data.audio import SAMPLE_RATE
 from erann_tf.data.layouts import LAYOUTS, read_clips
 from erann_tf.data.loader import BadFiles, ClipLoader
@@ -117,6 +117,8 @@ class TrainConfig:
                 raise ValueError(f"--{flag.replace('_', '-')} needs --teacher")
         if self.teacher and self.distribute == "multiworker":
             raise ValueError("--teacher works with --distribute none or mirrored only")
+        inputs = {"--data": self.data, "--init-from": self.init_from}
+        check_not_an_input("--output", self.output, inputs | _teacher_flags(self.teacher))
         preset = parse_preset(self.model or recipe.model)
         pick = lambda value, default: default if value is None else value  # noqa: E731
         finetune = self.init_from is not None
@@ -147,6 +149,10 @@ class TrainConfig:
         _check_numbers(self, settings)
         validate(settings.tm, settings.width)  # before any data is read
         return settings
+
+
+def _teacher_flags(teachers):
+    return {f"--teacher {spec}": spec for spec in teachers}
 
 
 def check_memory(settings):

@@ -11,7 +11,7 @@ import shutil
 import keras_tuner
 
 from erann_tf import plots
-from erann_tf.atomic import atomic_path, write_json
+from erann_tf.atomic import atomic_path, check_not_an_input, write_json
 from erann_tf.models import complexity
 from erann_tf.training.options import SCHEDULES
 from erann_tf.training.trainer import TrainConfig
@@ -56,6 +56,7 @@ def tune(config, progress=True):
         raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
     if config.max_trials < 1:
         raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    check_not_an_input("--output", config.output, {"--data": config.data})
     macs = config.max_macs
     if macs is not None and not (math.isfinite(macs) and macs > 0):
         raise ValueError(f"--max-macs {macs} is not allowed; it must be a number > 0")
