@@ -200,6 +200,14 @@ def test_predict_refuses_a_tflite_file_that_is_not_an_audio_classifier(
     assert "other.tflite: not an audio classifier (inputs [" in err and len(err.splitlines()) == 1
 
 
+def test_labels_txt_naming_a_class_twice_is_refused(tmp_path):
+    from erann_tf.models.metadata import for_file
+
+    (tmp_path / "labels.txt").write_text("yes\nno\nyes\n")
+    with pytest.raises(ValueError, match="labels.txt: class names must differ; .*: yes"):
+        for_file(str(tmp_path / "model.tflite"), 3)
+
+
 def test_a_model_without_metadata_says_what_it_guessed(
     tiny_model_dir, fsdd_clips, tmp_path, capsys
 ):
@@ -268,6 +276,7 @@ def test_a_training_run_folder_is_a_model(tmp_path):
         ({"classes": ["dog"]}, "names 1 classes for a model of 10"),
         ({"window_s": 1e9}, "window_s=1000000000.0 is outside"),
         ({"window_s": 0}, "window_s=0 is outside"),
+        ({"classes": ["dog", "dog", *(f"c{i}" for i in range(8))]}, "given more than once: dog"),
         (None, "not a valid metadata.json (a JSON list, not an object)"),
         ("deep", "metadata.json: not valid JSON (nested too deeply to read)"),
         ("{", "metadata.json: not valid JSON (Expecting property name"),
@@ -380,3 +389,28 @@ def test_whatever_fails_on_one_file_is_its_error_and_the_rest_are_scored(
     assert main([*argv, good[0]]) == 1
     (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert line == {"file": good[0], "error": f"{good[0]}: division by zero"}
+
+
+def test_long_windows_are_scored_a_few_at_a_time(tiny_model_dir, tmp_path):
+    """Memory follows the window, not the file: no batch holds more than
+    BATCH_SAMPLES of audio, down to one window a batch."""
+    from erann_tf.inference.runners import BATCH_SAMPLES
+
+    class Recording:  # the runner, noting the shape of each batch it is given
+        def __init__(self, runner):
+            self.runner, self.seen = runner, []
+
+        def __getattr__(self, name):
+            return getattr(self.runner, name)
+
+        def __call__(self, windows):
+            self.seen.append(windows.shape)
+            return self.runner(windows)
+
+    runner = Recording(load_runner(str(tiny_model_dir)))
+    path = tmp_path / "long.wav"
+    noise = np.random.default_rng(0).uniform(-0.1, 0.1, 8000 * 190)
+    soundfile.write(path, noise, 8000)  # 190 s, read at 44.1 kHz
+    result = predict_file(runner, str(path), window_s=60.0, hop_s=30.0)
+    assert len(result["windows"]) == 6 and max(shape[0] for shape in runner.seen) == 1
+    assert all(n * samples <= max(BATCH_SAMPLES, samples) for n, samples in runner.seen)

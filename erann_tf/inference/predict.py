@@ -4,6 +4,7 @@ import numpy as np
 
 from erann_tf.data.audio import AudioError, check_length, first_line, stream_audio
 from erann_tf.data.windows import default_hop, sliding_windows
+from erann_tf.inference.runners import batch_for
 
 REDUCTIONS = ("mean", "max")
 UNKNOWN = "unknown"  # the label of a clip whose best class scores under min_score
@@ -68,6 +69,7 @@ def predict_file(
 
 def _score_windows(runner, path, window, hop, frontend, batch):
     spans, scores, pending, peak = [], [], [], 0.0
+    batch = batch_for(window, batch)  # long windows: fewer at once
     stream = stream_audio(path, frontend.sample_rate)
     for start, end, samples in sliding_windows(stream, window, hop):
         spans.append((start, end))

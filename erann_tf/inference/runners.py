@@ -93,6 +93,21 @@ def load_runner(spec, runtime=None):
     return KerasRunner(path)
 
 
+# Windows per batch are bounded by samples, so that memory stays bounded
+# whatever the window: 80 s of audio at 44.1 kHz (8 windows of 10 s).
+BATCH_SAMPLES = 80 * 44100
+
+
+def batch_for(window_samples, most=8):
+    """Windows per batch: `most`, or fewer where the windows are long.
+
+    Example:
+    >>> batch_for(4 * 44100), batch_for(600 * 44100)
+    (8, 1)
+    """
+    return max(1, min(most, BATCH_SAMPLES // max(1, window_samples)))
+
+
 class KerasRunner:
     """A .keras model; windows run in batches."""
 
@@ -112,7 +127,8 @@ class KerasRunner:
         self.batch_size = batch_size
 
     def __call__(self, windows):
-        return np.asarray(self.model.predict(windows, batch_size=self.batch_size, verbose=0))
+        batch = batch_for(windows.shape[1], self.batch_size)
+        return np.asarray(self.model.predict(windows, batch_size=batch, verbose=0))
 
 
 class SavedModelRunner:
@@ -139,10 +155,11 @@ class SavedModelRunner:
     def __call__(self, windows):
         import tensorflow as tf
 
+        batch = batch_for(windows.shape[1], self.batch_size)
         return np.concatenate(
             [
-                self.serve(waveform=tf.constant(windows[i : i + self.batch_size]))["scores"].numpy()
-                for i in range(0, len(windows), self.batch_size)
+                self.serve(waveform=tf.constant(windows[i : i + batch]))["scores"].numpy()
+                for i in range(0, len(windows), batch)
             ]
         )
 

@@ -36,6 +36,9 @@ class Metadata:
     metrics: dict = dataclasses.field(default_factory=dict)
     command: str | None = None  # the command that trained it
 
+    def __post_init__(self):
+        check_class_names(self.classes, "classes")
+
     @property
     def preset(self):
         if self.tm is None:
@@ -101,6 +104,25 @@ def _frontend(payload):
     if "frontend" in payload and rate != frontend.sample_rate:
         raise ValueError(f"sample_rate {rate!r} differs from the frontend's {frontend.sample_rate}")
     return dataclasses.replace(frontend, sample_rate=rate)
+
+
+def check_class_names(classes, where):
+    """A ValueError naming `where` unless `classes` are distinct, non-empty
+    strings: a name given twice would make two outputs one class.
+
+    Example:
+    >>> check_class_names(("dog", "rain", "dog"), "labels.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: labels.txt: class names must differ; given more than once: dog
+    """
+    if not all(isinstance(name, str) and name for name in classes):
+        raise ValueError(f"{where}: every class name must be a non-empty string")
+    repeated = sorted({name for name in classes if classes.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"{where}: class names must differ; given more than once: {', '.join(repeated)}"
+        )
 
 
 def numbered_classes(count):
@@ -169,8 +191,11 @@ def write_metadata(folder, metadata):
 
 def read_labels(folder):
     """The class names in `folder`'s labels.txt, in output order."""
-    with open(os.path.join(folder, "labels.txt"), encoding="utf-8") as handle:
-        return tuple(line.rstrip("\n") for line in handle)
+    path = os.path.join(folder, "labels.txt")
+    with open(path, encoding="utf-8") as handle:
+        classes = tuple(line.rstrip("\n") for line in handle)
+    check_class_names(classes, path)
+    return classes
 
 
 def write_labels(folder, classes):
