@@ -10,6 +10,8 @@ import soundfile
 
 from erann_tf.data.audio import load_audio
 from erann_tf.data.layouts import read_clips
+from erann_tf.data.windows import default_hop, window_bounds
+from erann_tf.inference import load_runner, predict_file
 from erann_tf.models.metadata import read_metadata
 from erann_tf.models.presets import shipped_model_dir
 from tests.conftest import REPO
@@ -38,23 +40,77 @@ def _python_mediapipe(model, wave):
     return np.stack(scores)
 
 
+def _python_windows(model, wave):
+    """Python MediaPipe's scores on the windows `erann predict` cuts: every
+    half window, one more ending at the last sample, each zero-padded."""
+    info = read_metadata(f"{shipped_model_dir(model)}/metadata.json")
+    size = info.window_samples
+    spans = window_bounds(len(wave), size, default_hop(size))
+    path = f"{shipped_model_dir(model)}/model_float16.tflite"
+    windows = [np.pad(wave[start:end], (0, size - (end - start))) for start, end in spans]
+    return spans, np.stack([_python_mediapipe(path, window)[0] for window in windows])
+
+
 @pytest.mark.parametrize(
     "name, recipe",
     [("erann-esc10", "esc10"), ("erann-esc10-small", "esc10"), ("erann-fsdd", "fsdd")],
 )
 def test_page_scores_equal_python_mediapipe(name, recipe, shared, tmp_path):
+    """The windows and the clip's answer of `erann predict`, on MediaPipe."""
     clip = read_clips(recipe, str(shared / "data" / recipe)).clips[7].path
     wave = load_audio(clip)  # 44.1 kHz float: the page decodes it without resampling
     path = tmp_path / "clip.wav"
     soundfile.write(path, wave, 44100, subtype="FLOAT")
     with browser.page(name, str(path)) as driver:
-        results = driver.execute_script("return window.erann.results")
-        labels = driver.execute_script("return window.erann.labels")
+        state = driver.execute_script("return window.erann")
         rows = driver.find_elements("css selector", "#rows tr")
-    expected = _python_mediapipe(f"{shipped_model_dir(name)}/model_float16.tflite", wave)
-    scores = np.array([r["scores"] for r in results], np.float32)
-    assert scores.shape == expected.shape and len(rows) == len(results)
+        answer = driver.find_element("id", "answer").text
+    spans, expected = _python_windows(name, wave)
+    scores = np.array([r["scores"] for r in state["results"]], np.float32)
+    assert scores.shape == expected.shape and len(rows) == len(spans)
     assert np.abs(scores - expected).max() <= 1e-4  # measured: under 5e-6
-    assert labels == open(f"{shipped_model_dir(name)}/labels.txt").read().splitlines()
-    window_ms = 1000 * read_metadata(f"{shipped_model_dir(name)}/metadata.json").window_s
-    assert [r["timestampMs"] for r in results] == [i * window_ms for i in range(len(results))]
+    assert state["labels"] == open(f"{shipped_model_dir(name)}/labels.txt").read().splitlines()
+    starts = [r["timestampMs"] for r in state["results"]]
+    assert starts == pytest.approx([1000 * start / 44100 for start, _ in spans])
+    mean = expected.mean(axis=0)
+    assert np.abs(np.array(state["clip"]["scores"]) - mean).max() <= 1e-4
+    predicted = predict_file(load_runner(f"{shipped_model_dir(name)}/model_float16.tflite"), path)
+    assert state["clip"]["label"] == predicted["top"][0]["label"] == state["labels"][mean.argmax()]
+    assert answer.startswith(f"{state['clip']['label']} ") and "window(s)" in answer
+
+
+def _best_correlation(window, wave):
+    """The highest normalised correlation of `window` with any stretch of
+    `wave` played in a loop (the fake device loops its file)."""
+    loop = np.tile(wave, 1 + 2 * len(window) // len(wave) + 1)
+    size, n = len(window), 2 * len(loop)
+    products = np.fft.irfft(np.fft.rfft(loop, n) * np.conj(np.fft.rfft(window, n)), n)
+    products = products[: len(loop) - size + 1]
+    energy = np.concatenate([[0.0], np.cumsum(loop.astype(np.float64) ** 2)])
+    norms = np.sqrt(energy[size:] - energy[:-size]) * np.linalg.norm(window)
+    return float((products / (norms + 1e-9)).max())
+
+
+def test_microphone_scores_equal_python_mediapipe(shared, tmp_path):
+    """Chromium's fake capture device plays a real clip as the microphone: the
+    page scores a window every half window, and its scores are Python
+    MediaPipe's on the same samples (tolerance 1e-4, as for files)."""
+    clip = read_clips("esc10", str(shared / "data" / "esc10")).clips[7].path
+    path = tmp_path / "mic.wav"
+    soundfile.write(path, load_audio(clip), 44100, subtype="PCM_16")
+    model = f"{shipped_model_dir('erann-esc10-small')}/model_float16.tflite"
+    with browser.page("erann-esc10-small", microphone=str(path)) as driver:
+        state = browser.wait(driver, "clip", seconds=60)
+        while len(state["results"]) < 2:
+            state = browser.wait(driver, "clip", seconds=60)
+        heard = driver.execute_script(
+            "return window.erann.heard.slice(0, 2).map(a => Array.from(a))"
+        )
+        results = driver.execute_script("return window.erann.results.slice(0, 2)")
+    heard = np.array(heard, np.float32)
+    assert heard.shape == (2, 4 * 44100)
+    assert _best_correlation(heard[0], load_audio(path)) > 0.8  # the clip (measured: 0.94)
+    expected = np.stack([_python_mediapipe(model, window)[0] for window in heard])
+    scores = np.array([r["scores"] for r in results], np.float32)
+    assert np.abs(scores - expected).max() <= 1e-4
+    assert results[1]["timestampMs"] - results[0]["timestampMs"] == pytest.approx(2000, abs=100)

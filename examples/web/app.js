@@ -1,6 +1,8 @@
 // Classifies a chosen file, or the microphone, with a shipped erann_tf TFLite
-// model in MediaPipe's AudioClassifier; draws the spectrogram and the top
-// classes of each window. Query parameters (used by tests/test_web.py):
+// model in MediaPipe's AudioClassifier, window by window as `erann predict`
+// does: a window every half window, one more ending at the last sample, and
+// the clip's answer the mean over its windows. Draws the spectrogram and the
+// top classes of each window. Query parameters (used by tests/test_web.py):
 // ?model=NAME or a .tflite URL, &audio=URL of a clip to classify at once.
 import {
   AudioClassifier,
@@ -14,7 +16,10 @@ const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 // What the page has computed, for people (the DOM) and for tests (window.erann).
-const state = { ready: false, error: null, labels: [], windowSeconds: 1, results: [] };
+// `heard`: the microphone's windows as classified (samples), for the test.
+const state = {
+  ready: false, error: null, labels: [], windowSeconds: 1, results: [], clip: null, heard: [],
+};
 window.erann = state;
 
 const $ = (id) => document.getElementById(id);
@@ -54,13 +59,31 @@ function toScores(result) {
   return scores;
 }
 
-function classify(samples, rate, offsetMs = 0) {
-  const results = classifier.classify(samples, rate).map((r) => ({
-    timestampMs: (r.timestampMs || 0) + offsetMs, scores: toScores(r),
-  }));
-  state.results.push(...results);
+// The windows of erann_tf.data.windows.window_bounds: [start, end) sample pairs.
+function windowBounds(total, size, hop) {
+  if (total <= size) return [[0, total]];
+  const bounds = [];
+  for (let start = 0; start + size <= total; start += hop) bounds.push([start, start + size]);
+  if (bounds[bounds.length - 1][1] < total) bounds.push([total - size, total]);
+  return bounds;
+}
+
+// One window of `size` samples (zero-padded when shorter), scored as one result.
+function classifyWindow(samples, startMs, endMs) {
+  const size = Math.round(state.windowSeconds * RATE);
+  const padded = new Float32Array(size);
+  padded.set(samples.subarray(0, size));
+  const [result] = classifier.classify(padded, RATE);
+  state.results.push({ timestampMs: startMs, endMs, scores: toScores(result) });
+  state.clip = clipAnswer(state.results);
   drawChart();
-  return results;
+}
+
+function clipAnswer(results) {
+  const mean = results[0].scores.map((_, i) =>
+    results.reduce((sum, r) => sum + r.scores[i], 0) / results.length);
+  const best = mean.indexOf(Math.max(...mean));
+  return { label: state.labels[best], score: mean[best], scores: mean, windows: results.length };
 }
 
 async function decode(bytes) {
@@ -78,7 +101,10 @@ async function classifyBytes(bytes, name) {
   const samples = await decode(bytes);
   state.results = [];
   drawSpectrogram(samples);
-  classify(samples, RATE);
+  const size = Math.round(state.windowSeconds * RATE);
+  for (const [start, end] of windowBounds(samples.length, size, Math.max(1, size >> 1))) {
+    classifyWindow(samples.subarray(start, end), (1000 * start) / RATE, (1000 * end) / RATE);
+  }
   say(`${name}: ${(samples.length / RATE).toFixed(2)} s, ${state.results.length} window(s)`);
   state.done = true;
 }
@@ -131,29 +157,47 @@ function drawSpectrogram(samples) {
 
 function drawChart() {
   const canvas = $("chart"), g = canvas.getContext("2d");
+  const left = 44, bottom = 34, top = 10, plot = canvas.height - bottom - top;
   g.clearRect(0, 0, canvas.width, canvas.height);
   const windows = state.results.slice(-24);
-  const width = canvas.width / Math.max(windows.length, 1);
+  const width = (canvas.width - left) / Math.max(windows.length, 1);
   const shown = new Set();
+  g.font = "11px sans-serif";
+  g.fillStyle = "#333";
+  g.strokeStyle = "#bbb";
+  for (const tick of [0, 0.5, 1]) { // the score axis
+    const y = top + plot * (1 - tick);
+    g.fillText(tick.toFixed(1), 18, y + 4);
+    g.beginPath(); g.moveTo(left, y); g.lineTo(canvas.width, y); g.stroke();
+  }
+  g.save(); g.translate(10, top + plot / 2); g.rotate(-Math.PI / 2);
+  g.fillText("score", -14, 0); g.restore();
+  g.fillText("window start (s)", left + (canvas.width - left) / 2 - 40, canvas.height - 4);
   windows.forEach((w, x) => {
     const order = w.scores.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0]).slice(0, TOP);
+    const barWidth = (width - 8) / TOP;
     order.forEach(([score, index], rank) => {
-      const barWidth = (width - 8) / TOP;
-      const height = score * (canvas.height - 20);
+      const height = score * plot, bx = left + x * width + 4 + rank * barWidth;
       g.fillStyle = COLORS[index % COLORS.length];
-      g.fillRect(x * width + 4 + rank * barWidth, canvas.height - height, barWidth - 2, height);
+      g.fillRect(bx, top + plot - height, barWidth - 2, height);
+      g.fillStyle = "#333";
+      g.fillText(score.toFixed(2), bx, Math.max(top + 10, top + plot - height - 3));
       shown.add(index);
     });
-    g.fillStyle = "#333";
-    g.fillText(`${(w.timestampMs / 1000).toFixed(1)} s`, x * width + 4, 12);
+    g.fillText(`${(w.timestampMs / 1000).toFixed(1)}`, left + x * width + 4, top + plot + 14);
   });
   $("legend").innerHTML = [...shown].map((i) =>
     `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${state.labels[i]}</span>`).join("");
   $("rows").innerHTML = windows.map((w) => {
-    const top = w.scores.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0]).slice(0, TOP);
-    const text = top.map(([s, i]) => `${state.labels[i]} ${s.toFixed(3)}`).join(", ");
-    return `<tr><td>${(w.timestampMs / 1000).toFixed(2)} s</td><td>${text}</td></tr>`;
+    const best = w.scores.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0]).slice(0, TOP);
+    const text = best.map(([s, i]) => `${state.labels[i]} ${s.toFixed(3)}`).join(", ");
+    const span = `${(w.timestampMs / 1000).toFixed(2)}-${(w.endMs / 1000).toFixed(2)} s`;
+    return `<tr><td>${span}</td><td>${text}</td></tr>`;
   }).join("");
+  const clip = state.clip;
+  $("answer").textContent = clip
+    ? `${clip.label} ${clip.score.toFixed(3)} (the mean over ${clip.windows} window(s))`
+    : "";
 }
 
 // ---- microphone ----------------------------------------------------------
@@ -174,17 +218,21 @@ async function toggleMicrophone() {
   const recorder = context.createScriptProcessor(4096, 1, 1);
   const size = Math.round(state.windowSeconds * RATE);
   let buffer = new Float32Array(0), heard = 0;
+  let total = 0; // samples heard since the start: the windows' positions
   state.results = [];
+  state.heard = [];
   recorder.onaudioprocess = (event) => {
     const block = event.inputBuffer.getChannelData(0);
     const joined = new Float32Array(buffer.length + block.length);
     joined.set(buffer); joined.set(block, buffer.length);
     buffer = joined.slice(-size);
     heard += block.length;
+    total += block.length;
     if (heard >= size / 2 && buffer.length === size) { // a window every half window
       heard = 0;
       drawSpectrogram(buffer);
-      classify(buffer, RATE, Math.round(1000 * context.currentTime));
+      state.heard.push(buffer);
+      classifyWindow(buffer, (1000 * (total - size)) / RATE, (1000 * total) / RATE);
     }
   };
   source.connect(recorder);
@@ -192,6 +240,7 @@ async function toggleMicrophone() {
   microphone = { stream, context };
   $("mic").textContent = "Stop microphone";
   say("listening (a window every half window)");
+  state.listening = true;
 }
 
 // ---- wiring ---------------------------------------------------------------

@@ -41,9 +41,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def page(model="erann-esc10", clip=None, width=1100, height=1000):
+def page(model="erann-esc10", clip=None, width=1100, height=1000, microphone=None):
     """A Chromium WebDriver on the page with `model`, classifying `clip` (a
-    local audio file) once loaded; waits until it is done or failed."""
+    local audio file) once loaded; waits until it is done or failed. With
+    `microphone` (a WAV file), Chromium's fake capture device plays that file
+    as the microphone, and the page is listening when this yields."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -66,11 +68,18 @@ def page(model="erann-esc10", clip=None, width=1100, height=1000):
             f"--window-size={width},{height}",
         ):
             options.add_argument(flag)
+        if microphone:
+            options.add_argument("--use-fake-ui-for-media-stream")
+            options.add_argument("--use-fake-device-for-media-stream")
+            options.add_argument(f"--use-file-for-fake-audio-capture={microphone}")
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
             port = server.server_address[1]
             driver.get(f"http://127.0.0.1:{port}/examples/web/?{urllib.parse.urlencode(query)}")
             wait(driver, "done" if clip else "ready")
+            if microphone:
+                driver.find_element("id", "mic").click()
+                wait(driver, "listening")
             yield driver
         finally:
             driver.quit()
