@@ -186,10 +186,10 @@ def check_not_an_input(flag, output, inputs):
     ...
     ValueError: --predictions v.csv is also --data: the command would overwrite what it ...
     """
-    if output is None or "://" in str(output):
+    if not output or "://" in str(output):
         return
     for flag_in, path in inputs.items():
-        if path is not None and "://" not in str(path) and _same_path(output, path):
+        if path and "://" not in str(path) and _same_path(output, path):
             raise ValueError(
                 f"{flag} {output} is also {flag_in}: the command would overwrite what it "
                 "reads; give another path"

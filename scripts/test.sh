@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
-"$python" -m pip install -q ".[dev,jax,mediapipe]"
+"$python" -m pip install -q -e ".[dev,jax,mediapipe]"  # editable: a checkout under work
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)

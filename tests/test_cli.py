@@ -52,6 +52,8 @@ def test_summary_bad_arguments_give_one_line(capsys, argv, word):
         (["--space", "learning_rate=1e-2:1e-4"], "--space learning_rate: a range is LOW:HIGH"),
         (["--space", "depth=1,2"], "--space depth: unknown hyper-parameter"),
         (["--space", "tm="], "--space 'tm=': expected NAME=LOW:HIGH or NAME=A,B"),
+        (["--space", "learning_rate=1e-5:1e309"], "--learning-rate inf is not allowed"),
+        (["--fix", "width=1e309"], "--fix width=inf: width=inf is not allowed"),
     ],
 )
 def test_tune_bad_pins_give_one_line_and_write_nothing(capsys, tmp_path, flags, word):
