@@ -1,5 +1,5 @@
-"""The Python code blocks of the README and the model cards run as written,
-from the repository root, as a user would paste them."""
+"""The Python code blocks of the README, the guides in docs/ and the model
+cards run as written, from the repository root, as a user would paste them."""
 
 import re
 import subprocess
@@ -9,7 +9,12 @@ import pytest
 
 from tests.conftest import REPO
 
-DOCUMENTS = [REPO / "README.md", *sorted((REPO / "savedmodels").glob("**/README.md"))]
+DOCUMENTS = [
+    REPO / "README.md",
+    REPO / "CONTRIBUTING.md",
+    *sorted((REPO / "docs").glob("*.md")),
+    *sorted((REPO / "savedmodels").glob("**/README.md")),
+]
 BLOCKS = [
     pytest.param(block, id=f"{path.relative_to(REPO)}#{number}")
     for path in DOCUMENTS
