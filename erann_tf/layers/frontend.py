@@ -1,5 +1,12 @@
 """Log-mel spectrogram frontend.
 
+Why not `keras.layers.MelSpectrogram`: its STFT is an FFT op, which TFLite
+cannot run at this n_fft; its mel filters are not the Slaney filters that
+librosa and PANNs (and so the paper's models and the golden files) use; and
+its `top_db` cuts each batch against that batch's loudest value, so a clip's
+features would depend on the clips beside it. Here each clip has a fixed
+floor of 10 * log10(amin) dB, and a clip scores the same alone or in a batch.
+
 The STFT is written with matmuls, not as an FFT op: TFLite's builtin RFFT2D
 refuses n_fft = 1380 at run time (it needs a power of two). One Cooley-Tukey
 step splits the DFT of n_fft = n1 * n2 points into DFTs of n1 and n2 points
