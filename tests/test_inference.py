@@ -113,6 +113,7 @@ def test_window_timestamps_on_a_long_file(tiny_model_dir, fsdd_clips, tmp_path):
 def test_predict_cli_json_lines_and_bad_files(tiny_model_dir, fsdd_clips, shared, tmp_path):
     expected = _make_bad_files(tmp_path / "bad", shared)
     expected["short.wav"] = "too short; at least 691"
+    expected["folder.wav"] = "no audio files"  # predict takes a folder for the files in it
     bad = [str(tmp_path / "bad" / name) for name in expected]
     good = [str(p) for p in fsdd_clips[:2]]
     result = subprocess.run(
