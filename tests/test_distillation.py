@@ -68,7 +68,7 @@ def mismatched_teachers(tmp_path_factory, tiny_model_dir):
     root = tmp_path_factory.mktemp("teachers")
     made = {}
     for name, kwargs, labels in [
-        ("rate", dict(sample_rate=32000), DIGITS),
+        ("rate", dict(frontend={"sample_rate": 32000}), DIGITS),
         ("sigmoid", dict(activation="sigmoid"), DIGITS),
         ("letters", {}, tuple("abcdefghij")),
     ]:

@@ -266,9 +266,10 @@ def test_a_training_run_folder_is_a_model(tmp_path):
     "change, words",
     [
         (
-            {"sample_rate": 32000},
+            {"frontend": {"sample_rate": 32000}, "sample_rate": 32000},
             "frontend differs from the model's: sample_rate 32000 (the model: 44100)",
         ),
+        ({"sample_rate": 32000}, "sample_rate 32000 differs from the frontend's 44100"),
         (
             {"frontend": {"n_mels": 64}},
             "frontend differs from the model's: n_mels 64 (the model: 128)",

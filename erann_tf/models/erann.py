@@ -1,6 +1,5 @@
 """The ERANN model."""
 
-import dataclasses
 import os
 import zipfile
 
@@ -42,8 +41,6 @@ class ERANN(keras.Model):
         include_frontend: whether the input is a waveform (True) or log-mel.
         frontend: a FrontendConfig (or its dict): sample rate, STFT, mel bands
             and dB floor; default FRONTEND, which every shipped model uses.
-        sample_rate: shorthand for the frontend's sample rate (models saved
-            before `frontend` existed store only this).
         time_mask, freq_mask: largest SpecAugment masks in frames and mel bins
             (two of each, training only; 0 turns one kind off).
         pitch_shift: largest random pitch shift in semitones, training only
@@ -72,7 +69,6 @@ class ERANN(keras.Model):
         activation="sigmoid",
         include_frontend=True,
         frontend=None,
-        sample_rate=None,
         time_mask=64,
         freq_mask=16,
         pitch_shift=0.0,
@@ -84,8 +80,6 @@ class ERANN(keras.Model):
     ):
         validate(tm, width, num_classes, activation)
         frontend = FrontendConfig.from_dict(frontend or FRONTEND)
-        if sample_rate is not None:
-            frontend = dataclasses.replace(frontend, sample_rate=sample_rate)
         n_mels = frontend.n_mels
         if include_frontend:
             inputs = keras.Input((None,), name="waveform")

@@ -98,12 +98,12 @@ def for_file(path, num_classes, window_s=DEFAULT_WINDOW_S):
 
 
 def _frontend(payload):
-    # metadata.json before `frontend` existed gives only the sample rate.
+    # `sample_rate` beside `frontend` is for readers that know no frontend; the two agree.
     frontend = FrontendConfig.from_dict(payload.get("frontend") or {})
     rate = payload.get("sample_rate", frontend.sample_rate)
-    if "frontend" in payload and rate != frontend.sample_rate:
+    if rate != frontend.sample_rate:
         raise ValueError(f"sample_rate {rate!r} differs from the frontend's {frontend.sample_rate}")
-    return dataclasses.replace(frontend, sample_rate=rate)
+    return frontend
 
 
 def check_class_names(classes, where):

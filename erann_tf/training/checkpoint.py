@@ -36,12 +36,11 @@ def load_state(path, trainer):
             count = len(set(saved.files) - {"epoch", "paths"})
             values = [saved[f"v{i}"] for i in range(count)]
             epoch = int(saved["epoch"])
-            paths = saved["paths"].tolist() if "paths" in saved.files else None  # older files
+            paths = saved["paths"].tolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError) as error:
         raise ValueError(
             f"{path}: the checkpoint is damaged ({type(error).__name__}); it cannot be resumed"
         ) from None
-    paths = [v.path for v in variables] if paths is None else paths
     if len(values) != len(variables) or len(paths) != len(variables):
         raise ValueError(f"{path}: checkpoint does not match this model and optimizer")
     for name, variable in zip(paths, variables, strict=True):

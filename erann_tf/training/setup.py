@@ -55,8 +55,8 @@ def start(run, config, settings, distribution, resume, data, started, write=True
             write_json(run.config, dataclasses.asdict(config))
     if write and not resume:
         run.create(config)  # only now: a run that cannot start leaves nothing behind
-    if write and data.get("clips") and not os.path.isfile(run.clips):
-        write_json(run.clips, data["clips"])  # a run from before clips.json gets one too
+    if write and data.get("clips") and not resume:
+        write_json(run.clips, data["clips"])
     if write:  # a run's models name their classes while it trains (evaluate best.keras)
         write_labels(run.path, data["classes"])
     first_epoch, history = 0, []
