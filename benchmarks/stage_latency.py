@@ -10,9 +10,9 @@ two-step DFT is not counted there).
 """
 
 import argparse
-import time
 
 import numpy as np
+from latency import median_ms  # benchmarks/latency.py, beside this script
 
 from erann_tf.models.complexity import unit_costs
 from erann_tf.models.metadata import read_metadata
@@ -48,13 +48,12 @@ def tflite_ms(model, repeats):
     interpreter.allocate_tensors()
     given = interpreter.get_input_details()[0]
     wave = np.random.default_rng(0).normal(0, 0.1, given["shape"]).astype(np.float32)
-    times = []
-    for _ in range(repeats + 1):  # the first run warms up
-        started = time.perf_counter()
+
+    def run():
         interpreter.set_tensor(given["index"], wave)
         interpreter.invoke()
-        times.append(time.perf_counter() - started)
-    return 1000 * float(np.median(times[1:]))
+
+    return median_ms(run, repeats, warmup=1)
 
 
 def stage_macs(info):

@@ -1,7 +1,8 @@
 """Strict JSON (RFC 8259) and one-line text for every file and line the
 package writes: no NaN or Infinity, which Python's json writes by default and
 other parsers refuse, and no lone surrogates, which a file name that is not
-UTF-8 becomes in Python (os.fsdecode) and which no UTF-8 encoder accepts."""
+UTF-8 becomes in Python (os.fsdecode) and which no UTF-8 encoder accepts. And
+the one reader of the JSON files it reads, whose errors name the file."""
 
 import json
 import math
