@@ -17,10 +17,12 @@ import dataclasses
 from erann_tf.data.pipeline import steps_per_epoch
 from erann_tf.training import evaluation
 from erann_tf.training.batchnorm import BatchNormRecalibration
+from erann_tf.training.build import build_model, compile_trainer
 from erann_tf.training.callbacks import ema_weights
 from erann_tf.training.checkpoint import load_state
-from erann_tf.training.setup import build_model, compile_trainer
-from erann_tf.training.trainer import RunDir, load_data
+from erann_tf.training.loading import load_data
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.run_folder import RunDir
 
 
 def scores(folder, batches, data=None):
@@ -42,7 +44,7 @@ def scores(folder, batches, data=None):
 
     def score():
         result = evaluation.evaluate(
-            model, val_loader, settings.recipe.multi_label, settings.crop_samples
+            model, val_loader, get_recipe(settings.recipe).multi_label, settings.crop_samples
         )
         return evaluation.headline(result)
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from erann_tf import plots
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.trainer import RunDir
+from erann_tf.training.run_folder import RunDir
 
 
 def load_run(folder):

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from erann_tf.data import shards
+from erann_tf.data import shard_writer, shards
 from erann_tf.data.audio import SAMPLE_RATE, decode_audio, load_audio
 from erann_tf.data.sources import read_esc10, read_fsdd
 
@@ -80,8 +80,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, clips in sets.items():
             folder = os.path.join(tmp, str(abs(hash(name))))
-            manifest = shards.prepare(
-                clips, folder, shards.parse_size(args.shard_size), progress=False
+            manifest = shard_writer.prepare(
+                clips, folder, shard_writer.parse_size(args.shard_size), progress=False
             )
             paths = [c.path for c in clips.clips]
             for reader, make in (

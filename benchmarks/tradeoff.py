@@ -15,15 +15,15 @@ are lines, not points) and YAMNet's cost (0.07 G per second of audio).
 """
 
 import argparse
-import dataclasses
 
 import numpy as np
 
 from erann_tf import plots
 from erann_tf.models import complexity
 from erann_tf.models.metadata import read_labels
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.run_folder import RunDir
 from erann_tf.training.run_metadata import training_command
-from erann_tf.training.trainer import RunDir
 
 ANCHORS = {  # dataset: (label, accuracy) lines from the papers
     "esc10": [("ACDNet, from scratch", 0.9665), ("ACDNet compressed 97%", 0.9625)],
@@ -43,7 +43,7 @@ def load_run(folder, epochs):
     cost = complexity(settings.tm, settings.width, classes, seconds=settings.crop_seconds)
     return {
         "run": folder,
-        "dataset": settings.recipe.source,
+        "dataset": get_recipe(settings.recipe).source,
         "fold": config.fold,
         "model": f"ERANN-{settings.crop_seconds:g}x{settings.tm}-{settings.width}",
         "tm": settings.tm,
@@ -53,7 +53,7 @@ def load_run(folder, epochs):
         "epochs": len(upto),
         "score": upto[-1],
         "mean5": float(np.mean(upto[-5:])),
-        "command": training_command(dataclasses.asdict(config)),
+        "command": training_command(config),
     }
 
 

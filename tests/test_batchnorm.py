@@ -8,7 +8,7 @@ from erann_tf import ERANN
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import read_ravdess
 from erann_tf.training.batchnorm import BatchNormRecalibration, recalibration_for
-from erann_tf.training.trainer import load_data
+from erann_tf.training.loading import load_data
 
 
 def _norms(model):

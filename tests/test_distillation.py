@@ -15,7 +15,8 @@ from erann_tf.training import TrainConfig, train
 from erann_tf.training.checkpoint import _owner_unnumbered
 from erann_tf.training.distillation import Teaching, teacher_files
 from erann_tf.training.evaluation import predict_clips
-from erann_tf.training.trainer import load_data, resume_run
+from erann_tf.training.fit import resume_run
+from erann_tf.training.loading import load_data
 from tests.conftest import erann, tiny_config
 
 DIGITS = tuple(str(d) for d in range(10))
@@ -100,9 +101,9 @@ def mismatched_teachers(tmp_path_factory, tiny_model_dir):
 def test_a_mismatched_teacher_is_one_line_before_any_audio_is_decoded(
     teacher, message, mismatched_teachers, fsdd_manifest, tmp_path, capsys, monkeypatch
 ):
-    from erann_tf.training import trainer
+    from erann_tf.training import fit
 
-    monkeypatch.setattr(trainer, "decode", lambda *a, **k: pytest.fail("audio was decoded"))
+    monkeypatch.setattr(fit, "decode", lambda *a, **k: pytest.fail("audio was decoded"))
     spec = str(mismatched_teachers.get(teacher, teacher))
     args = ["train", "--recipe", "fsdd", "--layout", "manifest", "--data", str(fsdd_manifest)]
     code, _, err = erann(capsys, *args, "--teacher", spec, "--output", str(tmp_path / "run"))

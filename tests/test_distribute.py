@@ -14,9 +14,10 @@ import keras
 import numpy as np
 import pytest
 
-from erann_tf.data import shards
+from erann_tf.data import shard_writer
 from erann_tf.data.sources import read_fsdd
-from erann_tf.training.trainer import TrainConfig, train
+from erann_tf.training.config import TrainConfig
+from erann_tf.training.fit import train
 
 MIRRORED = """
 import json, sys
@@ -25,7 +26,8 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
 from erann_tf.layers import FastBatchNormalization
-from erann_tf.training.trainer import TrainConfig, train
+from erann_tf.training.config import TrainConfig
+from erann_tf.training.fit import train
 # Synchronized statistics take Keras's batch norm; so does one device here, so
 # that only the strategy differs (FastBatchNormalization is tested on its own).
 FastBatchNormalization.call = keras.layers.BatchNormalization.call
@@ -73,7 +75,7 @@ def fsdd_shards(shared, tmp_path_factory):
     """Shards of 120 real FSDD recordings, about 20 clips per shard."""
     clips = read_fsdd(shared / "data" / "fsdd").subset(SHARDED)
     out = tmp_path_factory.mktemp("shards") / "fsdd"
-    shards.prepare(clips, str(out), 150_000, progress=False)
+    shard_writer.prepare(clips, str(out), 150_000, progress=False)
     return out
 
 

@@ -9,8 +9,9 @@ import pathlib
 import numpy as np
 import pytest
 
+from erann_tf.data.clips import SourceError
 from erann_tf.data.loader import ClipLoader
-from erann_tf.data.sources import SourceError, read_esc10, read_fsdd
+from erann_tf.data.sources import read_esc10, read_fsdd
 from erann_tf.inference import load_runner, predict_file
 from erann_tf.training.evaluation import predict_clips
 from tests.conftest import erann

@@ -8,7 +8,7 @@ import pytest
 from erann_tf import ERANN
 from erann_tf.data import load_audio
 from erann_tf.models import complexity
-from erann_tf.training.setup import jit_compiles
+from erann_tf.training.build import jit_compiles
 
 # DESIGN.md §1: trainable parameters for 527 classes (paper Table 4 minus 2 + 240 W)
 # and multiply-adds for one 10 s clip (1280 frames), per (tm, width).

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from erann_tf.cli import main
-from erann_tf.data import shards
+from erann_tf.data import shard_writer, shards
 from erann_tf.data.sources import read_esc10, read_fsdd
 
 pytestmark = pytest.mark.tf_only
@@ -25,7 +25,7 @@ def mixed_clips(shared):
 
 def _prepare(clips, out, **kwargs):
     kwargs.setdefault("progress", False)
-    return shards.prepare(clips, str(out), 300_000, **kwargs)
+    return shard_writer.prepare(clips, str(out), 300_000, **kwargs)
 
 
 def test_prepare_then_read_gives_back_every_clip_byte_for_byte(mixed_clips, tmp_path):
@@ -48,7 +48,7 @@ def test_prepare_then_read_gives_back_every_clip_byte_for_byte(mixed_clips, tmp_
 def test_interrupted_prepare_resumes_where_it_stopped(mixed_clips, tmp_path, monkeypatch):
     reference = _prepare(mixed_clips, tmp_path / "whole")
     written = []
-    real = shards._write_shard
+    real = shard_writer._write_shard
 
     def dies_after_two(clips, indices, output, name, *args):
         if len(written) == 2:
@@ -56,13 +56,13 @@ def test_interrupted_prepare_resumes_where_it_stopped(mixed_clips, tmp_path, mon
         written.append(name)
         return real(clips, indices, output, name, *args)
 
-    monkeypatch.setattr(shards, "_write_shard", dies_after_two)
+    monkeypatch.setattr(shard_writer, "_write_shard", dies_after_two)
     with pytest.raises(KeyboardInterrupt):
         _prepare(mixed_clips, tmp_path / "cut", workers=1)
     assert not (tmp_path / "cut" / shards.MANIFEST).exists()
 
     resumed = []
-    monkeypatch.setattr(shards, "_write_shard", lambda *a: resumed.append(a[3]) or real(*a))
+    monkeypatch.setattr(shard_writer, "_write_shard", lambda *a: resumed.append(a[3]) or real(*a))
     assert _prepare(mixed_clips, tmp_path / "cut", workers=1) == reference
     assert len(resumed) == len(reference["shards"]) - 2 and not set(resumed) & set(written)
 
@@ -70,7 +70,7 @@ def test_interrupted_prepare_resumes_where_it_stopped(mixed_clips, tmp_path, mon
 def test_prepare_refuses_a_folder_holding_another_prepare(mixed_clips, tmp_path):
     _prepare(mixed_clips, tmp_path / "s")
     with pytest.raises(FileExistsError, match="another prepare"):
-        shards.prepare(mixed_clips, str(tmp_path / "s"), 100_000, progress=False)
+        shard_writer.prepare(mixed_clips, str(tmp_path / "s"), 100_000, progress=False)
 
 
 def test_bad_files_are_named_or_left_out(mixed_clips, tmp_path):

@@ -14,35 +14,56 @@ import numpy as np
 import pytest
 
 from erann_tf.training import RECIPES, TrainConfig, train
+from erann_tf.training.build import build_model
 from erann_tf.training.evaluation import classification_metrics, tagging_metrics
+from erann_tf.training.fit import resume_run
+from erann_tf.training.loading import load_data
 from erann_tf.training.optimizers import EMAAdam
 from erann_tf.training.schedules import OneCycle
-from erann_tf.training.setup import build_model
-from erann_tf.training.trainer import load_data, resume_run
 from tests.conftest import copy_run, erann, tiny_config
 
 
 def test_recipes_carry_the_papers_settings():
-    audioset = RECIPES["audioset"]
+    audioset = TrainConfig.of_recipe("audioset")
     assert (audioset.crop_seconds, audioset.learning_rate, audioset.schedule) == (
         8.0,
         1e-3,
         "one_cycle",
     )
-    assert audioset.activation == "sigmoid" and audioset.balanced
+    assert RECIPES["audioset"].activation == "sigmoid" and audioset.balanced
     for name, crop in [("esc50", 4.0), ("esc10", 4.0), ("ravdess", 3.0), ("fsdd", 1.0)]:
-        recipe = RECIPES[name]
-        assert recipe.crop_seconds == crop and recipe.activation == "softmax"
-        assert recipe.learning_rate == 2e-4
+        settings = TrainConfig.of_recipe(name)
+        assert settings.crop_seconds == crop and RECIPES[name].activation == "softmax"
+        assert settings.learning_rate == 2e-4
     assert RECIPES["esc50"].finetune_learning_rate == 1e-4
-    assert RECIPES["ravdess"].pitch_shift == 2.0 and RECIPES["esc50"].pitch_shift == 0.0
+    ravdess, esc50 = TrainConfig.of_recipe("ravdess"), TrainConfig.of_recipe("esc50")
+    assert ravdess.pitch_shift == 2.0 and esc50.pitch_shift == 0.0
     assert all(
-        r.batch_size == 32 and r.ema_decay == 0.999 and r.mixup_alpha == 1.0
+        TrainConfig.of_recipe(name).batch_size == 32
+        and r.ema_decay == 0.999
+        and TrainConfig.of_recipe(name).mixup_alpha == 1.0
         for name, r in RECIPES.items()
         if not name.endswith("-cpu")
     )
-    with pytest.raises(AttributeError):
-        audioset.crop_seconds = 4.0  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RECIPES["audioset"].window_seconds = 4.0  # frozen
+
+
+def test_a_recipe_sets_only_declared_settings():
+    """A recipe's settings are defaults over TrainConfig's recipe settings,
+    checked by the same rules as the flags when the package loads."""
+    from erann_tf.training import config as config_module
+    from erann_tf.training.recipes import Recipe
+
+    bad = Recipe("x", source="fsdd", model="ERANN-1x4-1", activation="softmax",
+                 window_seconds=1.0, settings={"seed": 3})  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(config_module.RECIPES, "x", bad)
+        with pytest.raises(ValueError, match="recipe 'x': seed is not a recipe's setting"):
+            config_module.check_recipes()
+        patch.setitem(config_module.RECIPES, "x", dataclasses.replace(bad, settings={"epochs": 0}))
+        with pytest.raises(ValueError, match="recipe 'x': --epochs 0 is not allowed"):
+            config_module.check_recipes()
 
 
 @pytest.mark.tf_only  # the recipe's values, not the backend, are under test
@@ -59,9 +80,8 @@ def test_cpu_recipes_read_their_data_and_build_their_own_model(
 ):
     """A CPU recipe reads its dataset and builds its model with its own
     settings, not the paper's (training is the same code for every recipe)."""
-    recipe = RECIPES[name]
     config = TrainConfig(
-        recipe=name, data=str(shared / "data" / recipe.source), output="unused", fold=fold,
+        recipe=name, data=str(shared / "data" / RECIPES[name].source), output="unused", fold=fold,
         max_clips=16,
     )  # fmt: skip
     settings = config.resolved()
@@ -167,7 +187,7 @@ def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
 
     run, config, result = tiny_run
     info = run_metadata(run)
-    recipe = RECIPES["fsdd"]
+    recipe = TrainConfig.of_recipe("fsdd")
     assert info.training["recipe"] == "fsdd" and info.training["epochs"] == result["epochs"]
     assert info.training["pitch_shift"] == recipe.pitch_shift
     assert info.training["gain_db"] == recipe.gain_db
@@ -182,8 +202,8 @@ def test_a_run_folder_s_metadata_says_every_setting_it_trained_with(tiny_run):
 
 @pytest.mark.parametrize("name", ["metrics.json", "history.json", "clips.json", "config.json"])
 def test_a_damaged_run_file_is_named_in_one_line(tiny_run, tmp_path, name):
+    from erann_tf.training.run_folder import RunDir
     from erann_tf.training.run_metadata import run_metadata
-    from erann_tf.training.trainer import RunDir
 
     run = copy_run(tiny_run[0], tmp_path / "run")
     (run / name).write_text('{"epochs": ')  # cut short, as by a full disk
@@ -386,7 +406,7 @@ def test_fine_tuning_replaces_the_head_and_freezes_nothing(tmp_path):
     source.save(tmp_path / "source.keras")
     config = TrainConfig(recipe="esc10", data="x", output="y", tm=4, width=1, init_from="s")
     model = build_model(config.resolved(), num_classes=3, init_from=str(tmp_path / "source.keras"))
-    assert config.resolved().learning_rate == RECIPES["esc10"].finetune_learning_rate
+    assert config.resolved().learning_rate == RECIPES["esc10"].finetune_learning_rate == 1e-4
     for name in ("bn0", "block3_unit1", "fc1"):
         for new, old in zip(
             model.get_layer(name).weights, source.get_layer(name).weights, strict=True
@@ -542,11 +562,13 @@ def test_resume_checks_what_the_command_repeats(saved, argv, message, tmp_path, 
     assert {path.name: path.read_bytes() for path in run.iterdir()} == before
 
 
-def test_every_training_setting_is_either_compared_or_run_only(tmp_path):
-    """check_same_training (cv, resume) compares every TrainConfig field that
-    changes what is learned; the rest are RUN_ONLY. A new field fails here
-    until it is put on one side."""
-    from erann_tf.training.trainer import CHECKED_ON_START, RUN_ONLY, check_same_training
+def test_every_learned_setting_is_compared_and_no_other(tmp_path):
+    """check_same_training (cv, resume) compares every setting declared
+    LEARNED (what the run learns) and none of the others (how it reads and
+    saves)."""
+    from erann_tf.training.config import names
+    from erann_tf.training.resume import check_same_training
+    from erann_tf.training.settings import LEARNED
 
     base = TrainConfig(recipe="fsdd", data="d", output="o", teacher=("t.keras",))
     other = dict(
@@ -556,13 +578,16 @@ def test_every_training_setting_is_either_compared_or_run_only(tmp_path):
         pitch_shift=1.0, gain_db=3.0, max_clips=9, balanced=True, recalibrate_bn=0,
         teacher=("u.keras",), distill_weight=0.5, temperature=3.0,
     )  # fmt: skip
-    fields = {field.name for field in dataclasses.fields(TrainConfig)}
-    elsewhere = set(RUN_ONLY) | set(CHECKED_ON_START)
-    assert set(other) | elsewhere == fields and not set(other) & elsewhere
+    assert set(other) == set(names(kind=LEARNED))
     for name, value in other.items():
         with pytest.raises(ValueError, match="trained with --"):
             check_same_training(base, dataclasses.replace(base, **{name: value}), "o")
-    check_same_training(base, dataclasses.replace(base, data="elsewhere", max_minutes=5.0), "o")
+    run_only = dict(
+        data="elsewhere", output="p", on_bad_file="skip", layout="manifest",
+        transport="pydataset", cache=False, deterministic=True, checkpoint_every=3,
+        max_minutes=5.0,
+    )  # fmt: skip
+    check_same_training(base, dataclasses.replace(base, **run_only), "o")
 
 
 def test_max_clips_caps_each_side_of_the_fold(fsdd_manifest):
@@ -600,8 +625,8 @@ def test_a_checkpoint_loads_by_name_into_a_trainer_built_later(tmp_path):
     """Keras numbers unnamed owners in the order a process makes them
     (seed_generator_3, ema_adam_1): a resumed run's differ from those that
     saved the state, and still load, each variable into its own."""
+    from erann_tf.training.build import compile_trainer
     from erann_tf.training.checkpoint import load_state, save_state, state_variables
-    from erann_tf.training.setup import compile_trainer
 
     settings = TrainConfig(recipe="fsdd", data="x", output="y", tm=4, width=1).resolved()
 

@@ -7,10 +7,11 @@ import keras_tuner
 import pytest
 
 from erann_tf.models import complexity
-from erann_tf.training import RECIPES
+from erann_tf.training import TrainConfig
+from erann_tf.training.build import compile_trainer
 from erann_tf.training.schedules import OneCycle
-from erann_tf.training.setup import compile_trainer
 from erann_tf.tuning import ERANNHyperModel, TuneConfig, tune
+from erann_tf.tuning.hypermodel import NAMES
 
 
 @pytest.fixture
@@ -21,26 +22,13 @@ def hypermodel(fsdd_manifest):
 def test_empty_hyperparameters_give_the_papers_defaults(hypermodel):
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)
-    recipe = RECIPES["fsdd"]
+    recipe = TrainConfig.of_recipe("fsdd")
     assert (model.tm, model.width) == (4, 1)  # the recipe's preset ERANN-1x4-1
-    assert hp.values == {
-        "tm": 4,
-        "width": 1,
-        "crop_seconds": recipe.crop_seconds,
-        "learning_rate": recipe.learning_rate,
-        "schedule": recipe.schedule,
-        "mixup_alpha": recipe.mixup_alpha,
-        "time_mask": recipe.time_mask,
-        "freq_mask": recipe.freq_mask,
-    }  # pitch shift, gain and distillation are registered only when searched (older seeds repeat)
-    assert hypermodel.values(hp) == hp.values | {
-        "pitch_shift": 0.0,
-        "gain_db": 0.0,
-        "distill_weight": recipe.distill_weight,
-        "temperature": recipe.temperature,
-    }
+    assert hp.values == {name: getattr(recipe, name) for name in NAMES}
+    assert hypermodel.values(hp) == hp.values
     assert model.time_mask == recipe.time_mask and model.num_classes == 10
-    crop = hp.get_config()["space"][2]["config"]
+    space = {entry["config"]["name"]: entry["config"] for entry in hp.get_config()["space"]}
+    crop = space["crop_seconds"]
     assert (crop["min_value"], crop["max_value"]) == (0.25, 1.0)  # searched, within 1 s clips
 
 

@@ -12,7 +12,7 @@ def register(subparsers):
     from erann_tf.cli.train import add_training_arguments
 
     parser = subparsers.add_parser("cv", help=HELP, description=HELP + ".")
-    add_training_arguments(parser)
+    add_training_arguments(parser, leave_out=("output", "fold", "distribute"))
     parser.add_argument(
         "--output",
         default="runs/cv",
@@ -34,18 +34,15 @@ def run(args):
     from erann_tf.cli.train import config_from_args
     from erann_tf.data.layouts import read_clips
     from erann_tf.training.evaluation import headline
-    from erann_tf.training.trainer import (
-        RunDir,
-        check_memory,
-        check_same_training,
-        resume_run,
-        train,
-    )  # fmt: skip
+    from erann_tf.training.fit import check_memory, resume_run, train
+    from erann_tf.training.recipes import get_recipe
+    from erann_tf.training.resume import check_same_training
+    from erann_tf.training.run_folder import RunDir
 
     config = config_from_args(args, None, args.output)
     settings = config.resolved()
     check_memory(settings)
-    folds = read_clips(config.layout or settings.recipe.source, config.data).folds()
+    folds = read_clips(config.layout or get_recipe(config.recipe).source, config.data).folds()
     if len(folds) < 2:
         raise ValueError(
             f"{config.data} has {len(folds)} fold(s); cross-validation needs two or more"
@@ -74,7 +71,7 @@ def run(args):
         scores[fold] = headline(result["validation"])
     values = np.array(list(scores.values()))
     summary = {
-        "recipe": settings.recipe.name,
+        "recipe": settings.recipe,
         "tm": settings.tm,
         "width": settings.width,
         "folds": scores,

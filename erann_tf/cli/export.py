@@ -6,7 +6,7 @@ HELP = "export a trained model as SavedModel and/or TFLite, checked for parity"
 
 
 def register(subparsers):
-    from erann_tf.export.options import FORMATS, QUANTIZATIONS
+    from erann_tf.choices import FORMATS, QUANTIZATIONS
 
     parser = subparsers.add_parser("export", help=HELP, description=HELP + ".")
     parser.add_argument("model", help="a .keras file, a model folder or a shipped model's name")

@@ -10,8 +10,8 @@ DEFAULT_MODEL = "erann-esc10"
 
 
 def register(subparsers):
+    from erann_tf.choices import RUNTIMES
     from erann_tf.inference.predict import REDUCTIONS
-    from erann_tf.inference.runners import RUNTIMES
 
     parser = subparsers.add_parser("predict", help=HELP, description=HELP + ".")
     parser.add_argument(
@@ -108,7 +108,7 @@ def run(args):
 def _audio_files(paths):
     """(file, None) for each file to score, a folder standing for every audio
     file under it; (folder, error) for a folder without any."""
-    from erann_tf.data.sources import SourceError, find_audio_files
+    from erann_tf.data.clips import SourceError, find_audio_files
 
     for path in paths:
         if not os.path.isdir(path):

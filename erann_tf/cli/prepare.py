@@ -25,19 +25,19 @@ def register(subparsers):
 
 
 def run(args):
-    from erann_tf.data import shards
+    from erann_tf.data import shard_writer
     from erann_tf.data.layouts import read_clips
     from erann_tf.training.recipes import get_recipe
 
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers} is not allowed; it must be >= 1")
-    size = shards.parse_size(args.shard_size)
+    size = shard_writer.parse_size(args.shard_size)
     check_not_an_input("--output", args.output, {"--data": args.data})
     clips = read_clips(args.layout or get_recipe(args.recipe).source, args.data)
     import tensorflow as tf
 
     try:
-        manifest = shards.prepare(clips, args.output, size, args.workers, args.on_bad_file)
+        manifest = shard_writer.prepare(clips, args.output, size, args.workers, args.on_bad_file)
     except tf.errors.OpError as error:  # storage errors from tf.io.gfile (e.g. gs:// access)
         raise OSError(f"{args.output}: {error.message.splitlines()[0]}") from None
     summary = {k: manifest[k] for k in ("clips", "folds", "bad_files")}

@@ -6,10 +6,10 @@ HELP = "search tm, width and the recipe with KerasTuner under a multiply-add bud
 
 
 def register(subparsers):
-    from erann_tf.cli.train import add_teacher_arguments
+    from erann_tf.choices import TUNERS
+    from erann_tf.cli.train import add_setting_flag
     from erann_tf.data.layouts import LAYOUTS
     from erann_tf.training.recipes import RECIPES
-    from erann_tf.tuning.options import TUNERS
 
     parser = subparsers.add_parser("tune", help=HELP, description=HELP + ".")
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
@@ -33,7 +33,7 @@ def register(subparsers):
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="pin a hyper-parameter, e.g. --fix tm=4 --fix mixup_alpha=0 --fix schedule=one_cycle",
+        help="pin a hyper-parameter, e.g. --fix tm=4 --fix time_mask=0 --fix schedule=one_cycle",
     )
     parser.add_argument(
         "--space",
@@ -43,7 +43,8 @@ def register(subparsers):
         help="narrow a hyper-parameter: a range LOW:HIGH or choices A,B "
         "(e.g. --space learning_rate=1e-4:3e-3 --space tm=4,8)",
     )
-    add_teacher_arguments(parser)
+    for name in ("teacher", "distill_weight", "temperature"):
+        add_setting_flag(parser, name)
     parser.add_argument("--output", required=True, help="search directory (resumes if it exists)")
     parser.set_defaults(run=run)
 

@@ -145,12 +145,9 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
     mp3 = os.fsdecode(name).lower().endswith(".mp3")
     handle = _decoding(name, mp3, lambda: soundfile.SoundFile(_for_libsndfile(source)))
     with handle:
-        try:
-            _check_not_truncated(handle)
-            if handle.format == "OGG":
-                _check_ogg_complete(source)
-        except ValueError as error:
-            raise AudioError(f"{name}: not a readable audio file ({error})") from None
+        _check_not_truncated(handle, name)
+        if handle.format == "OGG":
+            _check_ogg_complete(source, name)
         wanted, start = None, 0  # every frame
         if max_seconds is not None and handle.frames > max_seconds * handle.samplerate:
             wanted = int(max_seconds * handle.samplerate)
@@ -170,10 +167,7 @@ def _mono_blocks(source, name, sample_rate, max_seconds=None, rng=None, block_se
             total += len(samples)
             last = len(samples) < size or total == wanted
             if len(samples) < size:  # the end of the data: where the header said?
-                try:
-                    _check_all_decoded(handle, start + total)
-                except ValueError as error:
-                    raise AudioError(f"{name}: not a readable audio file ({error})") from None
+                _check_all_decoded(handle, start + total, name)
             _check_samples(samples, name)
             heard = heard or bool(samples.any())
             mono = samples.mean(axis=1, dtype=np.float32)
@@ -217,8 +211,8 @@ def _decoding(name, mp3, call):
     return result
 
 
-def _check_ogg_complete(source):
-    """A ValueError unless the Ogg stream's last page is marked as its last
+def _check_ogg_complete(source, name):
+    """An AudioError unless the Ogg stream's last page is marked as its last
     (an Ogg file cut short ends on a page without the end-of-stream flag)."""
     if isinstance(source, io.BytesIO):
         tail = source.getbuffer()[-65536:].tobytes()
@@ -228,7 +222,7 @@ def _check_ogg_complete(source):
             tail = handle.read()
     page = tail.rfind(b"OggS")
     if page < 0 or len(tail) < page + 6 or not tail[page + 5] & 0x04:
-        raise ValueError("truncated: the Ogg stream ends without its last page")
+        raise _damaged(name, "truncated: the Ogg stream ends without its last page")
 
 
 MAX_AMPLITUDE = 1e4  # 80 dB over full scale; the frontend's power spectrum overflows near 1e17
@@ -258,32 +252,34 @@ _FRAME_COUNTS = (
 SLACK_BYTES = 64  # writers that forget a pad byte or a trailing chunk's size are not damaged
 
 
-def _check_not_truncated(handle):
-    """A ValueError where the container promises more than the file holds."""
+def _damaged(name, why):
+    return AudioError(f"{name}: not a readable audio file ({why})")
+
+
+def _check_not_truncated(handle, name):
+    """An AudioError where the container promises more than the file holds."""
     log = handle.extra_info
-    for name, promised, there in _SHOULD_BE.findall(log):
+    for chunk, promised, there in _SHOULD_BE.findall(log):
         if int(promised) - int(there) > SLACK_BYTES:
-            raise ValueError(
-                f"truncated: the header's {name.strip()} says {promised} bytes, {there} are there"
+            why = (
+                f"truncated: the header's {chunk.strip()} says {promised} bytes, {there} are there"
             )
+            raise _damaged(name, why)
     for pattern in _FRAME_COUNTS:
         match = pattern.search(log)
         if match:
             counts = sorted(int(n) for n in match.groups())
-            raise ValueError(
-                f"truncated: the header promises {counts[1]} frames, the data holds {counts[0]}"
-            )
+            why = f"truncated: the header promises {counts[1]} frames, the data holds {counts[0]}"
+            raise _damaged(name, why)
 
 
-def _check_all_decoded(handle, decoded):
-    """A ValueError where a whole read decoded fewer frames than the header
+def _check_all_decoded(handle, decoded, name):
+    """An AudioError where a whole read decoded fewer frames than the header
     declared (an MP3 cut short: its Xing header keeps the full count)."""
     missing = handle.frames - decoded
     if missing > max(2 * 1152, 0.001 * handle.frames):  # two MP3 frames of rounding
-        raise ValueError(
-            f"truncated or damaged: the header declares {handle.frames} frames, "
-            f"{decoded} could be decoded"
-        )
+        frames = f"the header declares {handle.frames} frames, {decoded} could be decoded"
+        raise _damaged(name, f"truncated or damaged: {frames}")
 
 
 def _unreadable(error):

@@ -11,12 +11,11 @@ import os
 import numpy as np
 import tqdm
 
+from erann_tf.choices import BAD_FILE_POLICIES
 from erann_tf.data.audio import AudioError, decode_audio, load_audio, stream_audio
+from erann_tf.data.clips import SourceError
 from erann_tf.data.frontend_config import FRONTEND
-from erann_tf.data.sources import SourceError
 from erann_tf.data.windows import training_window
-
-BAD_FILE_POLICIES = ("error", "skip")
 
 
 @dataclasses.dataclass

@@ -5,16 +5,19 @@ class names; `ClipSet.classes` fixes their output order. Class names and fold
 rules are those each dataset publishes.
 """
 
-import csv
-import dataclasses
-import hashlib
 import os
 import re
 import sys
 
-import numpy as np
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+from erann_tf.data.clips import (
+    AUDIO_EXTENSIONS,
+    Clip,
+    ClipSet,
+    SourceError,
+    audio_files_in,
+    csv_rows,
+    require_dir,
+)
 
 ESC50_CATEGORIES = (
     "dog", "rooster", "pig", "cow", "frog", "cat", "hen", "insects", "sheep", "crow",
@@ -36,183 +39,6 @@ RAVDESS_EMOTIONS = (
 FSDD_DIGITS = tuple(str(d) for d in range(10))
 
 
-class SourceError(ValueError):
-    """A dataset that cannot be read as the layout asked for; names the path."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Clip:
-    """One audio file with its class names and its fold (or split); `data`
-    holds the file's encoded bytes when they come from TFRecord shards."""
-
-    path: str
-    labels: tuple
-    fold: str
-    data: bytes = dataclasses.field(default=None, repr=False, compare=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class ClipSet:
-    """Clips of one dataset, the class order and whether it is multi-label.
-
-    `missing` counts listed clips whose files were not found (AudioSet).
-
-    Example:
-    >>> s = ClipSet((Clip("a.wav", ("dog",), "1"), Clip("b.wav", ("cat",), "2")), ("cat", "dog"))
-    >>> s.targets().tolist(), s.folds()
-    ([[0.0, 1.0], [1.0, 0.0]], ('1', '2'))
-    """
-
-    clips: tuple
-    classes: tuple
-    multi_label: bool = False
-    missing: int = 0
-
-    def __len__(self):
-        return len(self.clips)
-
-    def folds(self):
-        return tuple(sorted({clip.fold for clip in self.clips}, key=_natural))
-
-    def targets(self):
-        """(clips, classes) float32 one-hot or multi-hot targets."""
-        index = {name: i for i, name in enumerate(self.classes)}
-        targets = np.zeros((len(self.clips), len(self.classes)), np.float32)
-        for row, clip in enumerate(self.clips):
-            for label in clip.labels:
-                if label not in index:
-                    raise SourceError(
-                        f"{clip.path}: unknown label {label!r}; known labels: "
-                        + ", ".join(self.classes)
-                    )
-                targets[row, index[label]] = 1.0
-        return targets
-
-    def onto_classes(self, classes):
-        """The same clips scored against `classes` (a model's class names, in
-        its output order): labels are matched by name, never by position.
-
-        Example:
-        >>> s = ClipSet((Clip("a.wav", ("dog",), "1"),), ("dog",))
-        >>> s.onto_classes(("cat", "dog")).targets().tolist()
-        [[0.0, 1.0]]
-        """
-        known = set(classes)
-        for clip in self.clips:
-            for label in clip.labels:
-                if label not in known:
-                    raise SourceError(
-                        f"{clip.path}: label {label!r} is not a class of the model; "
-                        f"its classes: {', '.join(classes)}"
-                    )
-        return dataclasses.replace(self, classes=tuple(classes))
-
-    def absent_classes(self):
-        """Classes that no clip has (a test set may cover a subset)."""
-        present = {label for clip in self.clips for label in clip.labels}
-        return [name for name in self.classes if name not in present]
-
-    def split(self, fold):
-        """(training clips, clips of `fold`) for holding `fold` out."""
-        fold = str(fold)
-        if fold not in self.folds():
-            raise SourceError(f"fold {fold!r} does not exist; folds: {', '.join(self.folds())}")
-        keep = [c for c in self.clips if c.fold != fold]
-        held = [c for c in self.clips if c.fold == fold]
-        return self._with(keep), self._with(held)
-
-    def subset(self, count):
-        """`count` clips spread evenly over the set (all of them if fewer)."""
-        if count >= len(self.clips):
-            return self
-        picks = np.linspace(0, len(self.clips) - 1, count).round().astype(int)
-        return self._with(self.clips[i] for i in picks)
-
-    def fingerprint(self, root):
-        """{"clips": N, "sha256": H} over each clip's path relative to `root`,
-        labels and fold, in order: the same for the dataset moved elsewhere,
-        not for one with a clip added, removed, renamed or relabelled.
-
-        Example:
-        >>> s = ClipSet((Clip("/a/x.wav", ("dog",), "1"),), ("dog",))
-        >>> s.fingerprint("/a") == s._with([Clip("/b/x.wav", ("dog",), "1")]).fingerprint("/b")
-        True
-        """
-        digest = hashlib.sha256()
-        root = os.path.abspath(root)
-        for clip in self.clips:
-            path = os.path.relpath(os.path.abspath(clip.path), root)
-            line = "\t".join((path, ";".join(clip.labels), clip.fold)) + "\n"
-            digest.update(line.encode("utf-8", "surrogateescape"))
-        return {"clips": len(self.clips), "sha256": digest.hexdigest()}
-
-    def _with(self, clips):
-        return dataclasses.replace(self, clips=tuple(clips), missing=0)
-
-
-def _natural(text):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _audio_files(folder):
-    return sorted(
-        entry.path
-        for entry in os.scandir(folder)
-        if entry.is_file() and entry.name.lower().endswith(AUDIO_EXTENSIONS)
-    )
-
-
-def find_audio_files(root):
-    """Every audio file under `root`, in any subfolder, in natural order.
-
-    Example:
-    >>> len(find_audio_files("../shared/data/esc10"))
-    320
-    """
-    root = _require_dir(root)
-    found = [
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(root)
-        for name in names
-        if name.lower().endswith(AUDIO_EXTENSIONS)
-    ]
-    if not found:
-        raise SourceError(f"{root}: no audio files ({', '.join(AUDIO_EXTENSIONS)})")
-    return sorted(found, key=_natural)
-
-
-def _require_dir(root):
-    root = os.fspath(root)
-    if not os.path.isdir(root):
-        raise SourceError(f"{root}: no such folder")
-    return root
-
-
-def _csv_rows(path, header=None, **options):
-    """(line number, row) for each row of the CSV file `path`: dicts keyed by
-    the header where `header` names the columns it must have, lists otherwise.
-    A byte-order mark is dropped; text that is not UTF-8 or not CSV (an
-    unclosed quote, a field over the csv module's limit) is a SourceError
-    naming the file and line."""
-    if not os.path.isfile(path):
-        raise SourceError(f"{path}: no such file")
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle, **options) if header else csv.reader(handle, **options)
-        try:
-            if header and not set(header) <= set(reader.fieldnames or ()):
-                raise SourceError(f"{path}: the header must name {','.join(header)}")
-            for row in reader:
-                yield reader.line_num, row
-        except UnicodeDecodeError as error:
-            raise SourceError(
-                f"{path}: not UTF-8 text (byte {error.start} of a block); save it as UTF-8"
-            ) from None
-        except csv.Error as error:
-            raise SourceError(
-                f"{path}: line {reader.line_num + 1}: not valid CSV ({error})"
-            ) from None
-
-
 def _class_folders(root):
     """Sub-folders named "NNN - Name", with their numbers."""
     folders = []
@@ -230,7 +56,7 @@ def _read_class_folder_release(root, category_of):
     clips = []
     for number, folder in _class_folders(root):
         category = category_of(number, folder)
-        for path in _audio_files(folder):
+        for path in audio_files_in(folder):
             clips.append(Clip(path, (category,), os.path.basename(path)[0]))
     return clips
 
@@ -243,7 +69,7 @@ def read_esc10(root):
     >>> read_esc10("../shared/data/esc10").classes[:3]
     ('dog', 'rain', 'sea_waves')
     """
-    root = _require_dir(root)
+    root = require_dir(root)
 
     def category_of(number, folder):
         if not 1 <= number <= len(ESC10_CATEGORIES):
@@ -261,7 +87,7 @@ def read_esc50(root):
     Example:
         clips = read_esc50("ESC-50-master")   # 2000 clips, 5 folds
     """
-    root = _require_dir(root)
+    root = require_dir(root)
     meta = os.path.join(root, "meta", "esc50.csv")
     if os.path.isfile(meta):
         return _read_esc50_csv(root, meta)
@@ -277,7 +103,7 @@ def read_esc50(root):
 
 def _read_esc50_csv(root, meta):
     clips = []
-    for number, row in _csv_rows(meta, header=("filename", "fold", "target")):
+    for number, row in csv_rows(meta, header=("filename", "fold", "target")):
         target = int(row["target"]) if (row["target"] or "").strip().isdigit() else -1
         if not 0 <= target < len(ESC50_CATEGORIES):
             raise SourceError(f"{meta}: line {number}: target {row['target']!r} is not 0 .. 49")
@@ -305,7 +131,7 @@ def read_ravdess(root):
     >>> read_ravdess("../shared/data/ravdess").classes[0]
     'neutral'
     """
-    root = _require_dir(root)
+    root = require_dir(root)
     clips = []
     for folder, _, names in sorted(os.walk(root)):
         for name in sorted(names):
@@ -334,11 +160,11 @@ def read_fsdd(root):
     >>> read_fsdd("../shared/data/fsdd").folds()
     ('george', 'jackson', 'lucas', 'nicolas', 'theo', 'yweweler')
     """
-    root = _require_dir(root)
+    root = require_dir(root)
     if os.path.isdir(os.path.join(root, "recordings")):
         root = os.path.join(root, "recordings")
     clips = []
-    for path in _audio_files(root):
+    for path in audio_files_in(root):
         match = re.match(r"^(\d)_([^_]+)_(\d+)\.", os.path.basename(path))
         if not match:
             raise SourceError(f"{path}: not an FSDD name ({{digit}}_{{speaker}}_{{index}}.wav)")
@@ -360,9 +186,9 @@ def read_audioset(segments_csv, audio_dir, class_csv):
         print(len(clips), "found,", clips.missing, "missing")
     """
     mids, names = _read_audioset_classes(class_csv)
-    audio_dir = _require_dir(audio_dir)
+    audio_dir = require_dir(audio_dir)
     available = {}
-    for path in _audio_files(audio_dir):
+    for path in audio_files_in(audio_dir):
         stem = os.path.splitext(os.path.basename(path))[0]
         available.setdefault(stem, path)
     split = os.path.splitext(os.path.basename(segments_csv))[0]
@@ -385,7 +211,7 @@ def read_audioset(segments_csv, audio_dir, class_csv):
 
 
 def _read_audioset_classes(class_csv):
-    rows = [row for _, row in _csv_rows(class_csv, header=("index", "mid", "display_name"))]
+    rows = [row for _, row in csv_rows(class_csv, header=("index", "mid", "display_name"))]
     if not all((row["index"] or "").strip().isdigit() for row in rows):
         raise SourceError(f"{class_csv}: every index must be a whole number")
     mids = {row["mid"]: int(row["index"]) for row in rows}
@@ -394,7 +220,7 @@ def _read_audioset_classes(class_csv):
 
 
 def _segment_rows(segments_csv):
-    for number, row in _csv_rows(segments_csv, skipinitialspace=True):
+    for number, row in csv_rows(segments_csv, skipinitialspace=True):
         if row and not row[0].startswith("#"):
             yield number, row
 
@@ -407,14 +233,14 @@ def read_folders(root):
     Example:
         read_folders("my_sounds").classes   # ('cough', 'laugh') for my_sounds/cough/*.wav ...
     """
-    root = _require_dir(root)
+    root = require_dir(root)
     clips = []
     for folder, _, _ in sorted(os.walk(root)):
         relative = os.path.relpath(folder, root).split(os.sep)
         if relative == ["."] or len(relative) > 2:
             continue
         fold = relative[0] if len(relative) == 2 else "all"
-        for path in _audio_files(folder):
+        for path in audio_files_in(folder):
             clips.append(Clip(path, (relative[-1],), fold))
     if len({len(os.path.relpath(os.path.dirname(c.path), root).split(os.sep)) for c in clips}) > 1:
         raise SourceError(f"{root}: mixes class folders and fold/class folders")
@@ -434,7 +260,7 @@ def read_manifest(csv_path):
     csv_path = os.fspath(csv_path)
     base = os.path.dirname(os.path.abspath(csv_path))
     clips, first_line, duplicates = [], {}, 0
-    for number, row in _csv_rows(csv_path, header=("path", "label")):
+    for number, row in csv_rows(csv_path, header=("path", "label")):
         labels = tuple(x.strip() for x in (row["label"] or "").split(";") if x.strip())
         if not row["path"] or not labels:
             raise SourceError(f"{csv_path}: line {number}: a path and a label are required")

@@ -4,17 +4,21 @@ import dataclasses
 import os
 import shutil
 
+import keras
 import numpy as np
 
 from erann_tf import strict_json
 from erann_tf.atomic import FolderLock, atomic_path, check_not_an_input
+from erann_tf.choices import FORMATS, QUANTIZATIONS
+from erann_tf.data.examples import example_clips
 from erann_tf.data.windows import check_window_seconds
 from erann_tf.export import parity
-from erann_tf.export.options import FORMATS, QUANTIZATIONS
 from erann_tf.export.savedmodel import write_savedmodel
 from erann_tf.export.tflite import EMBEDDER_FILENAME, FILENAMES, check_builtin_only, convert
 from erann_tf.export.tflite_metadata import metadata_available, with_metadata
+from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner, find_model_metadata, resolve
 from erann_tf.models import metadata as meta
+from erann_tf.models.erann import load_erann
 
 CALIBRATION_CLIPS = 256  # int8 representative data: the first window of each
 
@@ -74,12 +78,6 @@ def check_free(output, force):
 def export(config, progress=print):
     """Writes the model, its metadata and the requested exports into
     config.output, each file atomically, and returns one Parity per export."""
-    import keras
-
-    from erann_tf.data.examples import example_clips
-    from erann_tf.inference.runners import resolve
-    from erann_tf.models.erann import load_erann
-
     config.check()
     if keras.backend.backend() != "tensorflow":
         # jax2tf cannot prove the padded time axis divides by 64 for any length.
@@ -116,8 +114,6 @@ def export(config, progress=print):
 
 
 def _write(config, model, source, info, window, windows, reference, progress):
-    from erann_tf.inference.runners import SavedModelRunner, TFLiteRunner
-
     with atomic_path(os.path.join(config.output, "model.keras")) as tmp:
         shutil.copyfile(source, tmp)
     meta.write_metadata(config.output, info)
@@ -163,8 +159,6 @@ def _write_tflite(config, name, content, info, window, progress, embedder=False)
 
 
 def _metadata(config, source, model):
-    from erann_tf.inference.runners import find_model_metadata
-
     found = find_model_metadata(source)
     info = (
         meta.check_metadata(found, model.num_classes, model.frontend, source)

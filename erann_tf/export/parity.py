@@ -14,7 +14,7 @@ import numpy as np
 import tqdm
 
 from erann_tf.data.audio import load_audio
-from erann_tf.data.sources import find_audio_files
+from erann_tf.data.clips import find_audio_files
 
 BOUNDS = {
     "savedmodel": ("max_abs_diff", 1e-4),

@@ -17,9 +17,12 @@ import re
 import tempfile
 import warnings
 
+import tensorflow as tf
 import tqdm
+from tensorflow.lite.python import schema_py_generated as schema
+from tensorflow.lite.tools import flatbuffer_utils
 
-from erann_tf.export.options import QUANTIZATIONS
+from erann_tf.choices import QUANTIZATIONS
 from erann_tf.export.savedmodel import write_savedmodel
 from erann_tf.models.erann import FRONTEND_LAYER
 from erann_tf.quiet import quiet_stderr
@@ -46,8 +49,6 @@ def convert(model, window_samples, quantize="none", calibration=None, output="sc
             from real clips (representative data).
         output: "scores", or "embedding" for an embedder (the `embedding` layer).
     """
-    import tensorflow as tf
-
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize={quantize!r} is not allowed; use {', '.join(QUANTIZATIONS)}")
     if quantize == "int8" and not calibration:
@@ -68,8 +69,6 @@ def convert(model, window_samples, quantize="none", calibration=None, output="sc
 
 
 def _converter(saved_model):
-    import tensorflow as tf
-
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter
@@ -82,8 +81,6 @@ def _float_model(saved_model):
 def _int8_model(saved_model, calibration):
     # The converter cannot leave ops out of full-integer quantization; its
     # quantization debugger can (denylisted_nodes).
-    import tensorflow as tf
-
     keep_float = _tensors_of(_float_model(saved_model), _FLOAT_IN_INT8)
     converter = _converter(saved_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -118,8 +115,6 @@ def keep_frontend_float(content, float_content):
     out of these modes, so the frontend's matmuls get their float32 weights
     back here, and the ops that only dequantized the old ones are dropped.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
     reference = flatbuffer_utils.read_model_from_bytearray(bytearray(float_content))
     graph = model.subgraphs[0]
@@ -151,8 +146,6 @@ def keep_frontend_float(content, float_content):
 def _matching_frontend_ops(model, reference):
     # The frontend's ops in the same order in both models, less the quantized
     # model's DEQUANTIZE ops (tensor names can differ, op order does not).
-    from tensorflow.lite.python import schema_py_generated as schema
-
     def frontend_ops(flatbuffer, skip):
         graph, codes = flatbuffer.subgraphs[0], flatbuffer.operatorCodes
         found = []
@@ -172,8 +165,6 @@ def _matching_frontend_ops(model, reference):
 
 def _float_constants(model, op):
     # (input position, tensor, data) of each float32 constant input of `op`.
-    from tensorflow.lite.python import schema_py_generated as schema
-
     graph = model.subgraphs[0]
     for position, index in enumerate(op.inputs):
         tensor = graph.tensors[index] if index >= 0 else None
@@ -183,8 +174,6 @@ def _float_constants(model, op):
 
 
 def _buffer(data):
-    from tensorflow.lite.python import schema_py_generated as schema
-
     buffer = schema.BufferT()
     buffer.data = data
     return buffer
@@ -217,8 +206,6 @@ def _tensors_of(content, pattern):
 
 def op_names(content):
     """The op names in a TFLite model, from TFLite's own model analyser."""
-    import tensorflow as tf
-
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
         tf.lite.experimental.Analyzer.analyze(model_content=content)

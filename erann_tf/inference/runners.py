@@ -9,12 +9,12 @@ import os
 
 import numpy as np
 
+from erann_tf.choices import RUNTIMES
 from erann_tf.data.audio import first_line
 from erann_tf.models import metadata as meta
 from erann_tf.models.presets import shipped_model_dir, shipped_models
 from erann_tf.quiet import import_keras_quietly, quiet_stderr
 
-RUNTIMES = ("auto", "litert", "keras")
 LITERT_FILE = "model_float16.tflite"  # what a model folder runs on LiteRT
 
 

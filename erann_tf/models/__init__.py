@@ -5,6 +5,7 @@ model-folder contract in `metadata`) loads without Keras, so `erann --help`
 and `erann predict` on a TFLite file stay light.
 """
 
+from erann_tf.lazy import lazy_attributes
 from erann_tf.models.complexity import Complexity, complexity
 from erann_tf.models.presets import PaperResult, Preset, paper_results, parse_preset
 
@@ -19,12 +20,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name == "ERANN":
-        from erann_tf.quiet import import_keras_quietly
-
-        import_keras_quietly()  # TensorFlow's C++ start-up lines are no news to a user
-        from erann_tf.models.erann import ERANN
-
-        return ERANN
-    raise AttributeError(f"module 'erann_tf.models' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"ERANN": "erann"}, needs_keras=True)

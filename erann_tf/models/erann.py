@@ -5,6 +5,7 @@ import zipfile
 
 import keras
 
+from erann_tf.data.audio import first_line
 from erann_tf.data.frontend_config import FRONTEND, FrontendConfig
 from erann_tf.layers import (
     ClipPooling,
@@ -17,6 +18,7 @@ from erann_tf.layers import (
 )
 from erann_tf.layers.blocks import BN_EPSILON, NEGATIVE_SLOPE
 from erann_tf.models.architecture import time_multiple, unit_specs, validate
+from erann_tf.models.presets import parse_preset, shipped_model_dir
 
 FRONTEND_LAYER = "logmel"  # the frontend's layer name (TFLite export keeps its ops in float)
 
@@ -80,19 +82,7 @@ class ERANN(keras.Model):
     ):
         validate(tm, width, num_classes, activation)
         frontend = FrontendConfig.from_dict(frontend or FRONTEND)
-        n_mels = frontend.n_mels
-        if include_frontend:
-            inputs = keras.Input((None,), name="waveform")
-            x = LogMelSpectrogram.from_frontend(frontend, name=FRONTEND_LAYER)(inputs)
-        else:
-            inputs = keras.Input((None, n_mels), name=FRONTEND_LAYER)
-            x = inputs
-        if gain_db:
-            floor = frontend.floor_db
-            x = RandomGain(gain_db, floor, seed=seed, name="random_gain", dtype=dtype)(x)
-        if pitch_shift:
-            mel_scale = {"n_mels": n_mels, "fmin": frontend.fmin, "fmax": frontend.fmax}
-            x = PitchShift(pitch_shift, **mel_scale, seed=seed, name="pitch_shift", dtype=dtype)(x)
+        inputs, x = _input_stage(frontend, include_frontend, gain_db, pitch_shift, seed, dtype)
         x = TimePadding(time_multiple(tm), frontend.floor_db, name="time_padding", dtype=dtype)(x)
         x = _batch_norm("bn0", dtype)(x)
         x = SpecAugment(
@@ -102,23 +92,9 @@ class ERANN(keras.Model):
             name="spec_augment",
             dtype=dtype,
         )(x)
-        x = keras.layers.Reshape((-1, n_mels, 1), name="add_channel", dtype=dtype)(x)
-        for unit in unit_specs(tm, width):
-            x = TimeFrequencyBlock(
-                unit.filters,
-                time_stride=unit.time_stride,
-                freq_stride=unit.freq_stride,
-                preactivate=unit.preactivate,
-                name=unit.name,
-                dtype=dtype,
-            )(x)
-        x = _batch_norm("bn_final", dtype)(x)
-        x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="final_activation", dtype=dtype)(x)
-        x = ClipPooling(name="pooling", dtype=dtype)(x)
-        x = keras.layers.Dense(128 * width, name="fc1", dtype=dtype)(x)
-        x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="embedding", dtype=dtype)(x)
-        x = keras.layers.Dense(num_classes, name="fc2", dtype=dtype)(x)
-        outputs = keras.layers.Activation(activation or "linear", name="scores", dtype="float32")(x)
+        x = keras.layers.Reshape((-1, frontend.n_mels, 1), name="add_channel", dtype=dtype)(x)
+        x = _blocks(x, tm, width, dtype)
+        outputs = _head(x, width, num_classes, activation, dtype)
         super().__init__(
             inputs=inputs, outputs=outputs, name=name or f"erann_tm{tm}_w{width}", **kwargs
         )
@@ -150,8 +126,6 @@ class ERANN(keras.Model):
         >>> ERANN.from_name("ERANN-4x2-3", num_classes=50).tm
         2
         """
-        from erann_tf.models.presets import parse_preset
-
         preset = parse_preset(name)
         return cls(tm=preset.tm, width=preset.width, **kwargs)
 
@@ -167,8 +141,6 @@ class ERANN(keras.Model):
         >>> model.output.shape[-1]
         10
         """
-        from erann_tf.models.presets import shipped_model_dir
-
         return load_erann(os.path.join(shipped_model_dir(name), "model.keras"))
 
     def get_config(self):
@@ -205,8 +177,6 @@ def load_erann(path, flag=None):
     ...
     ValueError: --teacher README.md: not a .keras file
     """
-    from erann_tf.data.audio import first_line
-
     where = f"{flag} {path}" if flag else str(path)
     if not str(path).endswith(".keras"):
         raise ValueError(f"{where}: not a .keras file")
@@ -222,6 +192,50 @@ def load_erann(path, flag=None):
     if not isinstance(model, ERANN):
         raise ValueError(f"{where}: a Keras model, but not an ERANN ({type(model).__name__})")
     return model
+
+
+def _input_stage(frontend, include_frontend, gain_db, pitch_shift, seed, dtype):
+    """(inputs, log-mel frames): the waveform through the frontend (or
+    log-mel frames given), then the training-only random gain and pitch shift."""
+    n_mels = frontend.n_mels
+    if include_frontend:
+        inputs = keras.Input((None,), name="waveform")
+        x = LogMelSpectrogram.from_frontend(frontend, name=FRONTEND_LAYER)(inputs)
+    else:
+        inputs = keras.Input((None, n_mels), name=FRONTEND_LAYER)
+        x = inputs
+    if gain_db:
+        floor = frontend.floor_db
+        x = RandomGain(gain_db, floor, seed=seed, name="random_gain", dtype=dtype)(x)
+    if pitch_shift:
+        mel_scale = {"n_mels": n_mels, "fmin": frontend.fmin, "fmax": frontend.fmax}
+        x = PitchShift(pitch_shift, **mel_scale, seed=seed, name="pitch_shift", dtype=dtype)(x)
+    return inputs, x
+
+
+def _blocks(x, tm, width, dtype):
+    """The Time Frequency Blocks of `unit_specs`."""
+    for unit in unit_specs(tm, width):
+        x = TimeFrequencyBlock(
+            unit.filters,
+            time_stride=unit.time_stride,
+            freq_stride=unit.freq_stride,
+            preactivate=unit.preactivate,
+            name=unit.name,
+            dtype=dtype,
+        )(x)
+    return x
+
+
+def _head(x, width, num_classes, activation, dtype):
+    """Final batch norm and activation, clip pooling, the embedding and the scores."""
+    x = _batch_norm("bn_final", dtype)(x)
+    x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="final_activation", dtype=dtype)(x)
+    x = ClipPooling(name="pooling", dtype=dtype)(x)
+    x = keras.layers.Dense(128 * width, name="fc1", dtype=dtype)(x)
+    x = keras.layers.LeakyReLU(NEGATIVE_SLOPE, name="embedding", dtype=dtype)(x)
+    x = keras.layers.Dense(num_classes, name="fc2", dtype=dtype)(x)
+    return keras.layers.Activation(activation or "linear", name="scores", dtype="float32")(x)
 
 
 def _batch_norm(name, dtype):

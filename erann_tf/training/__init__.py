@@ -6,9 +6,9 @@ _WHERE = {
     "RECIPES": "recipes",
     "Recipe": "recipes",
     "get_recipe": "recipes",
-    "TrainConfig": "trainer",
-    "resume_run": "trainer",
-    "train": "trainer",
+    "TrainConfig": "config",
+    "resume_run": "fit",
+    "train": "fit",
 }
 __all__ = sorted(_WHERE)
 

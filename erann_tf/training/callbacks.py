@@ -1,5 +1,15 @@
-"""Callbacks of a training run: evaluation with EMA weights, the per-epoch
-checkpoint, the best model, and the bad-file report."""
+"""The callbacks of a training run, one job each, in the order they run at
+an epoch's end: score the validation clips with the EMA weights, record the
+epoch, keep the best model, report skipped files, stop at the time limit,
+then checkpoint and plot. Both loops (keras fit, and the multiworker loop)
+drive them through keras.callbacks.CallbackList.
+
+Keras's SwapEMAWeights and BackupAndRestore do not serve here: scoring needs
+the EMA weights and batch norm re-estimated for them in one context, with the
+raw weights back before the checkpoint is written; and the checkpoint is one
+atomic file of every trainer variable by path (seed states included), which
+loads across backends and resumes bit-exact under --deterministic.
+"""
 
 import contextlib
 import time
@@ -11,96 +21,153 @@ from erann_tf.training import evaluation
 from erann_tf.training.checkpoint import save_state
 
 
-class EpochEnd(keras.callbacks.Callback):
-    """At the end of every epoch: evaluate `model` on `val_loader` with the
-    optimizer's EMA weights swapped in (if there is a validation fold; with
-    `recalibration`, batch-norm statistics re-estimated for them), save
-    the best model, append to `history`, report skipped files, and write the
-    full training state atomically (every `checkpoint_every` epochs and at the
-    last one). Past `deadline` (a time.time() value) training stops cleanly.
+class Scorer:
+    """Scores `model` on the validation clips (over windows of `window`
+    samples) with the `optimizer`'s EMA weights and, with `recalibration`,
+    batch-norm statistics re-estimated for them. Under a distribution
+    strategy it scores on `plain`, a replica-free twin.
 
     Example:
-    >>> EpochEnd  # doctest: +ELLIPSIS
-    <class '...EpochEnd'>
+    >>> Scorer  # doctest: +ELLIPSIS
+    <class '...Scorer'>
     """
 
-    def __init__(
-        self,
-        run,
-        model,
-        val_loader,
-        multi_label,
-        bad_files,
-        history,
-        window,
-        plain=None,
-        checkpoint_every=1,
-        deadline=None,
-        recalibration=None,
-    ):
-        super().__init__()
-        self.run = run
-        self.erann = model
-        self.plain = plain  # a copy built outside the distribution strategy, to evaluate on
-        self.val_loader = val_loader
-        self.multi_label = multi_label
-        self.bad_files = bad_files
-        self.history = history
-        self.window = window  # samples: validation clips are scored over windows of the crop
-        self.checkpoint_every = checkpoint_every
-        self.deadline = deadline  # time.time() after which training stops at an epoch's end
-        self.recalibration = recalibration  # a BatchNormRecalibration for the EMA weights, or None
+    def __init__(self, model, val_loader, multi_label, window, *, recalibration=None, plain=None):
+        self.model, self.val_loader, self.plain = model, val_loader, plain
+        self.multi_label, self.window, self.recalibration = multi_label, window, recalibration
+        self.optimizer = None  # set by the loop once the trainer is compiled
         self.scored_with = "EMA weights" + (", batch norm re-estimated" if recalibration else "")
-        self.result = None  # the latest evaluation, with EMA weights
-        self.best = -np.inf if not history else max(h.get("val_score", -np.inf) for h in history)
+
+    def averaged(self):
+        """Context: the model holds the weights it is scored and saved with."""
+        return averaged_weights(self.optimizer, self.model, self.recalibration)
+
+    def evaluate(self):
+        """The evaluation of the model's current weights."""
+        model = self.model
+        if self.plain is not None:
+            self.plain.set_weights(model.get_weights())
+            model = self.plain
+        return evaluation.evaluate(model, self.val_loader, self.multi_label, self.window)
+
+
+class _Say(keras.callbacks.Callback):
+    def say(self, line):
+        # Keras finishes its progress bar's line after the callbacks: start a new one.
+        print(("\n" if (self.params or {}).get("verbose") else "") + line)
+
+
+class Validation(_Say):
+    """Scores the validation clips at each epoch's end: logs["val_score"] and
+    logs["val_seconds"] (the time it took), and `result`, the latest evaluation."""
+
+    def __init__(self, scorer):
+        super().__init__()
+        self.scorer, self.result = scorer, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        started = time.time()
+        with self.scorer.averaged():
+            self.result = self.scorer.evaluate()
+        logs["val_score"] = score = evaluation.headline(self.result)
+        logs["val_seconds"] = round(time.time() - started, 2)
+        self.say(f"epoch {epoch + 1}: validation {score:.4f} ({self.scorer.scored_with})")
+
+
+class BestModel(keras.callbacks.Callback):
+    """Saves the model with its EMA weights as `name` in the run folder when
+    logs["val_score"] beats every earlier epoch's (`best`)."""
+
+    def __init__(self, run, scorer, best=-np.inf, name="best.keras"):
+        super().__init__()
+        self.run, self.scorer, self.best, self.name = run, scorer, best, name
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["val_score"] > self.best:
+            self.best = logs["val_score"]
+            with self.scorer.averaged():
+                self.run.save_model(self.scorer.model, self.name)
+
+
+class BadFileReport(_Say):
+    """Says which files were skipped, after every epoch that has any."""
+
+    def __init__(self, bad_files):
+        super().__init__()
+        self.bad_files = bad_files
+
+    def on_epoch_end(self, epoch, logs=None):
+        if len(self.bad_files):
+            self.say(self.bad_files.report())
+
+
+class RunHistory(keras.callbacks.Callback):
+    """Appends each epoch's number, seconds of training (validation left out)
+    and logs to `history` (a list, the run's so far), as history.json records it."""
+
+    def __init__(self, history):
+        super().__init__()
+        self.history = history
         self._started = time.time()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
-        entry = {"epoch": epoch + 1, "seconds": round(time.time() - self._started, 2)}
-        entry.update({k: float(v) for k, v in (logs or {}).items()})
-        if self.val_loader is not None:
-            with self.averaged():
-                self.result = self.evaluate()
-                entry["val_score"] = evaluation.headline(self.result)
-                if entry["val_score"] > self.best:
-                    self.best = entry["val_score"]
-                    self.run.save_model(self.erann, "best.keras")
-            score = entry["val_score"]
-            self._say(f"epoch {epoch + 1}: validation {score:.4f} ({self.scored_with})")
-        if len(self.bad_files):
-            self._say(self.bad_files.report())
-        self.history.append(entry)
-        out_of_time = self.deadline is not None and time.time() > self.deadline
-        if out_of_time:
-            self._say(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        seconds = time.time() - self._started - logs.get("val_seconds", 0.0)
+        self.history.append({"epoch": epoch + 1, "seconds": round(seconds, 2)} | logs)
+
+
+class TimeLimit(_Say):
+    """Stops training cleanly at the end of the first epoch past `deadline`
+    (a time.time() value)."""
+
+    def __init__(self, deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.time() > self.deadline:
+            self.say(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
             self.model.stop_training = True
-        last = out_of_time or epoch + 1 == (self.params or {}).get("epochs")
-        if (epoch + 1) % self.checkpoint_every == 0 or last:
+
+
+class _Every(keras.callbacks.Callback):
+    """Acts every `every` epochs, at the planned last one and at a stop."""
+
+    def __init__(self, every=1):
+        super().__init__()
+        self.every = every
+
+    def due(self, epoch):
+        last = epoch + 1 == (self.params or {}).get("epochs")
+        return (epoch + 1) % self.every == 0 or last or self.model.stop_training
+
+
+class Checkpoint(_Every):
+    """Writes the full training state and the history so far, atomically."""
+
+    def __init__(self, run, history, every=1):
+        super().__init__(every)
+        self.run, self.history = run, history
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.due(epoch):
             save_state(self.run.checkpoint, self.model, epoch + 1)
             self.run.write_history(self.history)
+
+
+class LearningCurves(_Every):
+    """Plots the history so far as the run folder's learning_curves.png."""
+
+    def __init__(self, run, history, scored_with, every=1):
+        super().__init__(every)
+        self.run, self.history, self.scored_with = run, history, scored_with
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.due(epoch):
             evaluation.plot_history(self.history, self.run.curves, self.scored_with)
-
-    def _say(self, line):
-        # Keras finishes its progress bar's line after this callback: start a new one.
-        verbose = (self.params or {}).get("verbose")
-        print(("\n" if verbose else "") + line)
-
-    def averaged(self):
-        """Context: the model holds the weights it is evaluated and saved with."""
-        return averaged_weights(self.model.optimizer, self.erann, self.recalibration)
-
-    def evaluate(self):
-        """Evaluates the model's current weights on the validation clips; on
-        `plain` when given (a distributed model's own predict would need every
-        worker to take part)."""
-        model = self.erann
-        if self.plain is not None:
-            self.plain.set_weights(model.get_weights())
-            model = self.plain
-        return evaluation.evaluate(model, self.val_loader, self.multi_label, self.window)
 
 
 def averaged_weights(optimizer, model, recalibration=None):

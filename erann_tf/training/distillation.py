@@ -24,6 +24,8 @@ from erann_tf.models.architecture import time_multiple
 from erann_tf.models.erann import load_erann
 from erann_tf.models.metadata import Metadata, find_metadata, is_run_folder, read_labels
 from erann_tf.models.presets import shipped_model_dir, shipped_models
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.run_metadata import run_metadata
 
 SHARED_UNTIL = "time_padding"  # the student's layers before it feed the teachers too
 
@@ -90,8 +92,6 @@ def check_unchanged(files, recorded):
 def teacher_metadata(teacher):
     """The Metadata of a TeacherFile's model: its metadata.json, a training
     run's facts, else the labels.txt beside it (window unknown: None)."""
-    from erann_tf.training.run_metadata import run_metadata
-
     found = find_metadata(teacher.path)
     folder = os.path.dirname(teacher.path)
     if found is None and is_run_folder(folder):
@@ -167,7 +167,7 @@ class Teaching:
         teachers, orders = zip(*loaded, strict=True)
         return cls(
             teachers, orders, settings.distill_weight, settings.temperature,
-            multi_label=settings.recipe.multi_label,
+            multi_label=get_recipe(settings.recipe).multi_label,
         )  # fmt: skip
 
     def __init__(self, teachers, orders, weight, temperature, multi_label=False):

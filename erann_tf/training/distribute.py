@@ -20,7 +20,7 @@ import os
 
 import keras
 
-from erann_tf.training.options import STRATEGIES
+from erann_tf.choices import STRATEGIES
 
 
 class WorkerLost(ConnectionError):

@@ -129,7 +129,7 @@ def write_predictions(path, loader, scores):
     Example:
     >>> import os, tempfile
     >>> from erann_tf.data.loader import ClipLoader
-    >>> from erann_tf.data.sources import Clip, ClipSet
+    >>> from erann_tf.data.clips import Clip, ClipSet
     >>> clips = ClipSet((Clip("a.wav", ("cat",), "1"),), ("cat", "dog"), False)
     >>> path = os.path.join(tempfile.mkdtemp(), "scores.csv")
     >>> write_predictions(path, ClipLoader(clips), np.array([[0.25, 0.75]]))

@@ -16,26 +16,18 @@ import keras
 import tqdm
 
 from erann_tf.data.audio import SAMPLE_RATE
+from erann_tf.data.clips import SourceError
 from erann_tf.data.loader import BadFiles, ClipLoader
 from erann_tf.data.shards import Shards, read_shard_clips, training_stream
-from erann_tf.data.sources import SourceError
 from erann_tf.training.distribute import WorkerLost
-from erann_tf.training.setup import finish, start
+from erann_tf.training.loop import DataReport, RunInputs, finish, start
+from erann_tf.training.recipes import get_recipe
 
 
-def run_multiworker(run, config, settings, distribution, resume, progress):
+def run_multiworker(run, config, settings, distribution, *, resume, progress):
     """Trains on TFRecord shards under distribution.strategy (a
     MultiWorkerMirroredStrategy); returns the run's metrics on every worker."""
-    import tensorflow as tf
-
     started = time.time()
-    lost_peer = (
-        tf.errors.UnavailableError,
-        tf.errors.DeadlineExceededError,
-        tf.errors.CancelledError,
-        tf.errors.InternalError,
-        tf.errors.AbortedError,
-    )
     keras.utils.set_random_seed(config.seed)
     shards = _open_shards(config)
     global_batch = settings.batch_size * distribution.replicas
@@ -43,48 +35,71 @@ def run_multiworker(run, config, settings, distribution, resume, progress):
     if config.max_clips:  # a quick run: fewer steps, each worker still reads its own shards
         steps = min(steps, max(1, config.max_clips // global_batch))
     chief = distribution.is_chief
-    val_loader = _validation(config, progress) if chief else None
-    setup = dict(classes=tuple(shards.classes), steps=steps, val_loader=val_loader)
-    setup["bad_files"] = BadFiles()  # the shards were checked when they were written
-    begun = start(run, config, settings, distribution, resume, setup, started, write=chief)
-    trainer, epoch_end, first_epoch = begun.trainer, begun.epoch_end, begun.first_epoch
-    step = _distributed_step(trainer, distribution.strategy)
-    window = int(max(settings.recipe.window_seconds, settings.crop_seconds) * SAMPLE_RATE)
-    epoch = first_epoch
+    inputs = RunInputs(
+        classes=tuple(shards.classes),
+        steps=steps,
+        val_loader=_validation(config, progress) if chief else None,
+        bad_files=BadFiles(),  # the shards were checked when they were written
+    )
+    begun = start(
+        run, config, settings, distribution, inputs, resume=resume, started=started, write=chief
+    )
     try:
-        for epoch in range(first_epoch, settings.epochs):
-
-            def dataset(context, epoch=epoch):
-                files = shards.files(context.input_pipeline_id, context.num_input_pipelines)
-                batch = context.get_per_replica_batch_size(global_batch)
-                return training_stream(
-                    shards, files, batch, window, config.seed, epoch, config.fold
-                )
-
-            iterator = iter(distribution.strategy.distribute_datasets_from_function(dataset))
-            trainer.reset_metrics()
-            epoch_end.on_epoch_begin(epoch)
-            show = progress and chief
-            bar = tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", disable=not show)
-            for _ in bar:
-                logs = {k: float(v) for k, v in step(iterator).items()}
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-            if chief:
-                epoch_end.on_epoch_end(epoch, logs)
-    except lost_peer as error:
+        _epochs(config, settings, distribution, shards, begun, steps, progress=progress and chief)
+    except _lost_peer() as error:
         # Any step, or the collectives behind them, fails once a peer is gone.
         raise WorkerLost(
-            f"a worker was lost in epoch {epoch + 1} ({type(error).__name__}); "
-            f"{run.path} holds the state after the last finished epoch: restart every "
-            "worker with --resume"
+            f"a worker was lost ({type(error).__name__}); {run.path} holds the state after the "
+            "last finished epoch: restart every worker with --resume"
         ) from None
-    data = {
-        "train_clips": shards.count(shards.files(), config.fold),
-        "classes": list(shards.classes),
-        "missing_clips": shards.manifest["missing"],
-        "bad_files": shards.manifest["bad_files"],
-    }
-    return finish(run, config, settings, begun, data, val_loader, started, write=chief)
+    report = DataReport(
+        train_clips=shards.count(shards.files(), config.fold),
+        classes=list(shards.classes),
+        missing_clips=shards.manifest["missing"],
+        bad_files=shards.manifest["bad_files"],
+    )
+    return finish(run, config, settings, begun, report, started=started, write=chief)
+
+
+def _epochs(config, settings, distribution, shards, begun, steps, *, progress):
+    """The epochs left, each a pass of `steps` steps over every worker's
+    shards, driving the run's callbacks (the chief's; the others have none)."""
+    trainer, global_batch = begun.trainer, settings.batch_size * distribution.replicas
+    callbacks = keras.callbacks.CallbackList(
+        begun.callbacks, model=trainer, epochs=settings.epochs, steps=steps, verbose=0
+    )
+    step = _distributed_step(trainer, distribution.strategy)
+    recipe = get_recipe(settings.recipe)
+    window = int(max(recipe.window_seconds, settings.crop_seconds) * SAMPLE_RATE)
+    for epoch in range(begun.first_epoch, settings.epochs):
+
+        def dataset(context, epoch=epoch):
+            files = shards.files(context.input_pipeline_id, context.num_input_pipelines)
+            batch = context.get_per_replica_batch_size(global_batch)
+            return training_stream(shards, files, batch, window, config.seed, epoch, config.fold)
+
+        iterator = iter(distribution.strategy.distribute_datasets_from_function(dataset))
+        trainer.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        bar = tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", disable=not progress)
+        for _ in bar:
+            logs = {k: float(v) for k, v in step(iterator).items()}
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+        callbacks.on_epoch_end(epoch, logs)
+
+
+def _lost_peer():
+    """The errors a step raises once a peer is gone."""
+    import tensorflow as tf  # multiworker training is TensorFlow's alone
+
+    errors = tf.errors
+    return (
+        errors.UnavailableError,
+        errors.DeadlineExceededError,
+        errors.CancelledError,
+        errors.InternalError,
+        errors.AbortedError,
+    )
 
 
 def _open_shards(config):

@@ -7,7 +7,10 @@ import dataclasses
 import os
 
 from erann_tf.models.metadata import Metadata, read_labels
-from erann_tf.training.trainer import RunDir
+from erann_tf.training.config import names
+from erann_tf.training.recipes import get_recipe
+from erann_tf.training.run_folder import RunDir
+from erann_tf.training.settings import RECORDED, flag
 
 
 def run_metadata(run_dir, name=None):
@@ -24,9 +27,9 @@ def run_metadata(run_dir, name=None):
         width=settings.width,
         window_s=settings.crop_seconds,
         classes=tuple(result["classes"]),
-        activation=settings.recipe.activation,
+        activation=get_recipe(settings.recipe).activation,
         training={
-            "recipe": settings.recipe.name,
+            "recipe": settings.recipe,
             "data": config.data,
             "clips": result["train_clips"],
             "held_out_fold": config.fold,
@@ -39,7 +42,7 @@ def run_metadata(run_dir, name=None):
             **({"teacher": list(config.teacher)} if config.teacher else {}),
         },
         metrics=metrics,
-        command=training_command(dataclasses.asdict(config)),
+        command=training_command(config),
     )
 
 
@@ -50,38 +53,30 @@ def _so_far(run):
 
 
 def recipe_settings(settings):
-    """Every effective training setting of a Settings but the model and the
-    planned epochs (batch, schedule, augmentations, batch-norm re-estimation)."""
-    skip = ("recipe", "tm", "width", "epochs")
-    return {
-        field.name: getattr(settings, field.name)
-        for field in dataclasses.fields(settings)
-        if field.name not in skip
-    }
+    """Every effective setting a recipe gives but the planned epochs (batch,
+    schedule, augmentations, batch-norm re-estimation, distillation)."""
+    return {name: getattr(settings, name) for name in names(from_recipe=True) if name != "epochs"}
 
 
 def training_command(config):
-    """The `erann train` command line that a run's config.json describes.
+    """The `erann train` command line that a run's TrainConfig describes:
+    a flag for every setting that is not its default.
 
     Example:
-    >>> training_command({"recipe": "fsdd", "data": "d", "output": "o", "tm": 4, "cache": True})
-    'erann train --recipe fsdd --data d --output o --tm 4'
+    >>> from erann_tf.training.config import TrainConfig
+    >>> training_command(TrainConfig(recipe="fsdd", data="d", output="o", tm=4, cache=False))
+    'erann train --recipe fsdd --data d --output o --tm 4 --no-cache'
     """
     words = ["erann", "train"]
-    for key, value in config.items():
-        flag = "--" + key.replace("_", "-")
-        if key == "teacher_sha256":
-            continue  # recorded by the run, not a flag
-        if isinstance(value, list | tuple):
-            words += [word for item in value for word in (flag, str(item))]
-        elif key == "cache":
-            words += [] if value else ["--no-cache"]
-        elif key == "balanced" and value is False:
-            words.append("--no-balanced")  # explicitly off, whatever the recipe says
-        elif key == "checkpoint_every" and value == 1:
-            continue  # the default
-        elif value is True:
-            words.append(flag)
-        elif value not in (None, False) and not (key == "on_bad_file" and value == "error"):
-            words += [flag, str(value)]
+    defaults = {field.name: field.default for field in dataclasses.fields(config)}
+    for name in names():
+        value = getattr(config, name)
+        if name in names(kind=RECORDED) or value == defaults[name]:
+            continue
+        if isinstance(value, tuple):
+            words += [word for item in value for word in (flag(name), str(item))]
+        elif isinstance(value, bool):
+            words.append(flag(name) if value else "--no-" + flag(name)[2:])
+        else:
+            words += [flag(name), str(value)]
     return " ".join(words)

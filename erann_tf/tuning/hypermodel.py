@@ -10,44 +10,28 @@ import keras
 import keras_tuner
 
 from erann_tf.data.layouts import read_clips
-from erann_tf.models import complexity, parse_preset
+from erann_tf.models import complexity
 from erann_tf.training import distillation, evaluation
 from erann_tf.training.batchnorm import recalibration_for
+from erann_tf.training.build import build_model, compile_trainer
 from erann_tf.training.callbacks import averaged_weights
-from erann_tf.training.options import SCHEDULES
+from erann_tf.training.config import TrainConfig, declared, names
+from erann_tf.training.loading import load_data, training_data
 from erann_tf.training.recipes import get_recipe
-from erann_tf.training.setup import build_model, compile_trainer
-from erann_tf.training.trainer import Settings, TrainConfig, load_data, training_data
 
 OBJECTIVE = keras_tuner.Objective("val_score", direction="max")
-NAMES = (
-    "tm",
-    "width",
-    "crop_seconds",
-    "learning_rate",
-    "schedule",
-    "mixup_alpha",
-    "time_mask",
-    "freq_mask",
-    "pitch_shift",
-    "gain_db",
-    "distill_weight",
-    "temperature",
-)
-# Registered with KerasTuner only when searched or pinned: every registered
-# hyper-parameter, a fixed one too, advances the random tuner's seed, so a
-# search made before these two existed draws the same trials only without them.
-OPTIONAL = ("pitch_shift", "gain_db", "distill_weight", "temperature")
+NAMES = names(tuned=True)
 DISTILLATION = ("distill_weight", "temperature")  # with teachers only
 
 
 def space_for(recipe):
-    """The search space around `recipe`: a list gives choices, a (low, high)
-    tuple a range. Crops run from a quarter of the recipe's crop to its window
-    (never longer than the clips it was made for), masks up to twice the
-    recipe's or the paper's recipe's for the same data, whichever is larger
-    (so that a recipe without SpecAugment, like esc10-cpu, can find it).
-    Pitch shift and random gain stay at the recipe's unless a range is given.
+    """The search space around `recipe` (a Recipe): a list gives choices, a
+    (low, high) tuple a range, a value fixes it. Crops run from a quarter of
+    the recipe's crop to its window (never longer than the clips it was made
+    for), masks up to twice the recipe's or the paper's recipe's for the same
+    data, whichever is larger (so that a recipe without SpecAugment, like
+    esc10-cpu, can find it). Every other setting stays at the recipe's unless
+    a range is given.
 
     Example:
     >>> from erann_tf.training.recipes import get_recipe
@@ -57,27 +41,20 @@ def space_for(recipe):
     >>> space_for(get_recipe("esc10-cpu"))["time_mask"]  # its own is 0, ESC-10's 64
     (0, 128)
     """
-    paper = get_recipe(recipe.source)
-    return {
-        "tm": [1, 2, 4, 8, 16],
-        "width": (1, 8),
-        "crop_seconds": (recipe.crop_seconds / 4, recipe.window_seconds),
-        "learning_rate": (1e-5, 1e-2),  # log scale
-        "schedule": list(SCHEDULES),
-        "mixup_alpha": (0.0, 2.0),
-        "time_mask": (0, 2 * max(recipe.time_mask, paper.time_mask)),
-        "freq_mask": (0, 2 * max(recipe.freq_mask, paper.freq_mask)),
-        "pitch_shift": recipe.pitch_shift,  # searched only with a range (OPTIONAL)
-        "gain_db": recipe.gain_db,
-        "distill_weight": recipe.distill_weight,
-        "temperature": recipe.temperature,
+    own, paper = TrainConfig.of_recipe(recipe.name), TrainConfig.of_recipe(recipe.source)
+    searched = declared()
+    return {name: searched[name].search or getattr(own, name) for name in NAMES} | {
+        "crop_seconds": (own.crop_seconds / 4, recipe.window_seconds),
+        "time_mask": (0, 2 * max(own.time_mask, paper.time_mask)),
+        "freq_mask": (0, 2 * max(own.freq_mask, paper.freq_mask)),
     }
 
 
 class ERANNHyperModel(keras_tuner.HyperModel):
-    """Searches tm, width, crop_seconds, learning_rate (log scale), schedule,
-    mixup_alpha, time_mask and freq_mask (and pitch_shift and gain_db where
-    `space` gives them a range); the recipe's values are the defaults.
+    """Searches the settings TrainConfig declares `tuned` (`NAMES`): those with
+    a search range (training/config.py), the crop and the SpecAugment masks
+    (`space_for`), and any other where `space` gives a range; the recipe's
+    values are the defaults.
 
     `build(hp)` builds the package's ERANN and rejects, before any compute, a
     configuration whose multiply-adds for one crop exceed `max_macs`.
@@ -85,7 +62,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
     take effect, trains with the recipe's trainer and returns the validation
     score (accuracy, or mAP for tagging) with EMA weights. Fix a
     hyper-parameter with hp.Fixed on the tuner's `hyperparameters`, or narrow
-    or fix it with `space`: {"tm": [2, 4], "width": (1, 3), "mixup_alpha": 0.0}.
+    or fix it with `space`: {"tm": [2, 4], "width": (1, 3), "time_mask": 0}.
 
     Example:
     >>> import keras_tuner
@@ -122,16 +99,15 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         self.space = {**space_for(self.recipe), **(space or {})}
         self.data, self.layout, self.fold = data, layout, fold
         self.max_macs, self.max_clips, self.seed = max_macs, max_clips, seed
-        self.epochs = epochs or self.recipe.epochs
+        self.epochs = epochs or TrainConfig.of_recipe(recipe).epochs
         self.models_dir, self.progress = models_dir, progress
         self._clips = None
         self._loaders = {}
 
     def defaults(self):
         """The recipe's value of every hyper-parameter."""
-        preset = parse_preset(self.recipe.model)
-        values = {"tm": preset.tm, "width": preset.width}
-        return values | {name: getattr(self.recipe, name) for name in NAMES[2:]}
+        own = TrainConfig.of_recipe(self.recipe.name)
+        return {name: getattr(own, name) for name in NAMES}
 
     def narrow_to_budget(self, max_macs, fixed=()):
         """Shrinks the space to what `max_macs` allows, so that few proposals
@@ -164,8 +140,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         return {name: _declare(hp, name, self.space[name], defaults[name]) for name in NAMES}
 
     def values(self, hp):
-        """Every hyper-parameter's value in a trial's `hp`, the unregistered
-        OPTIONAL ones included; `hp` is left as it is."""
+        """Every hyper-parameter's value in a trial's `hp`; `hp` is left as it is."""
         return self.declare(hp.copy())
 
     def build(self, hp):
@@ -222,14 +197,16 @@ class ERANNHyperModel(keras_tuner.HyperModel):
         return os.path.join(self.models_dir, f"{key}.keras")
 
     def _settings(self, values, epochs=None):
-        return Settings(
-            recipe=self.recipe,
+        taught = {} if self.teacher_files else dict.fromkeys(DISTILLATION)  # else refused
+        config = TrainConfig(
+            self.recipe.name,
+            self.data,
+            output="",
             epochs=epochs or self.epochs,
-            batch_size=self.recipe.batch_size,
-            balanced=self.recipe.balanced,
-            recalibrate_bn=self.recipe.recalibrate_bn,
-            **{name: values[name] for name in NAMES},
+            teacher=tuple(t.spec for t in self.teacher_files),
+            **(values | taught),
         )
+        return config.resolved()
 
     def check_teachers(self):
         """Loads the teachers and checks them against the data's classes (a
@@ -275,8 +252,6 @@ def _lowest(kind):
 
 
 def _declare(hp, name, kind, default):
-    if name in OPTIONAL and name not in hp and not isinstance(kind, list | tuple):
-        return kind  # neither searched nor pinned: not registered (OPTIONAL says why)
     if isinstance(kind, list):
         return hp.Choice(name, kind, default=default if default in kind else kind[0])
     if not isinstance(kind, tuple):

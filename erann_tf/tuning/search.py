@@ -12,11 +12,10 @@ import keras_tuner
 
 from erann_tf import plots
 from erann_tf.atomic import atomic_path, check_not_an_input, write_json
+from erann_tf.choices import SCHEDULES, TUNERS
 from erann_tf.models import complexity
-from erann_tf.training.options import SCHEDULES
-from erann_tf.training.trainer import TrainConfig
+from erann_tf.training.config import TrainConfig
 from erann_tf.tuning.hypermodel import DISTILLATION, NAMES, OBJECTIVE, ERANNHyperModel
-from erann_tf.tuning.options import TUNERS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,23 +51,7 @@ def tune(config, progress=True):
         config = TuneConfig(recipe="fsdd", data="data/fsdd", output="runs/t", max_trials=8)
         summary = tune(config)
     """
-    if config.tuner not in TUNERS:
-        raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
-    if config.max_trials < 1:
-        raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
-    check_not_an_input("--output", config.output, {"--data": config.data})
-    macs = config.max_macs
-    if macs is not None and not (math.isfinite(macs) and macs > 0):
-        raise ValueError(f"--max-macs {macs} is not allowed; it must be a number > 0")
-    for name, _ in config.fixed + config.space:
-        if name in DISTILLATION and not config.teacher:
-            raise ValueError(f"{name} is searched or fixed with --teacher only")
-    for name, value in config.fixed:
-        _check_values("--fix", name, [value])
-    for name, values in config.space:
-        _check_values("--space", name, values)
-        if isinstance(values, tuple) and not (len(values) == 2 and values[0] < values[1]):
-            raise ValueError(f"--space {name}: a range is LOW:HIGH with LOW below HIGH")
+    _check_config(config)
     hypermodel = ERANNHyperModel(
         config.recipe,
         config.data,
@@ -110,6 +93,27 @@ def tune(config, progress=True):
     summary = {"best": best, "trials": len(rows), "finished": len(done), "tuner": config.tuner}
     write_json(os.path.join(config.output, "summary.json"), summary)
     return summary
+
+
+def _check_config(config):
+    """A ValueError naming the first argument of `config` that is not allowed."""
+    if config.tuner not in TUNERS:
+        raise ValueError(f"tuner={config.tuner!r} is not allowed; use {', '.join(TUNERS)}")
+    if config.max_trials < 1:
+        raise ValueError(f"max_trials={config.max_trials} is not allowed; it must be >= 1")
+    check_not_an_input("--output", config.output, {"--data": config.data})
+    macs = config.max_macs
+    if macs is not None and not (math.isfinite(macs) and macs > 0):
+        raise ValueError(f"--max-macs {macs} is not allowed; it must be a number > 0")
+    for name, _ in config.fixed + config.space:
+        if name in DISTILLATION and not config.teacher:
+            raise ValueError(f"{name} is searched or fixed with --teacher only")
+    for name, value in config.fixed:
+        _check_values("--fix", name, [value])
+    for name, values in config.space:
+        _check_values("--space", name, values)
+        if isinstance(values, tuple) and not (len(values) == 2 and values[0] < values[1]):
+            raise ValueError(f"--space {name}: a range is LOW:HIGH with LOW below HIGH")
 
 
 def _check_values(flag, name, values):
@@ -157,7 +161,7 @@ def _tuner(config, hypermodel):
         max_consecutive_failed_trials=config.max_trials,  # budget rejections are failures
     )
     if config.tuner == "hyperband":
-        epochs = config.epochs or hypermodel.recipe.epochs
+        epochs = hypermodel.epochs
         return keras_tuner.Hyperband(max_epochs=epochs, factor=3, **common)
     search = (
         keras_tuner.RandomSearch if config.tuner == "random" else keras_tuner.BayesianOptimization

@@ -1,3 +1,0 @@
-"""The tuners `erann tune` offers, importable without KerasTuner (for `--help`)."""
-
-TUNERS = ("random", "hyperband", "bayesian")
