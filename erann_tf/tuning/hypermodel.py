@@ -135,9 +135,12 @@ class ERANNHyperModel(keras_tuner.HyperModel):
             self.space["width"] = (low, max(fits))
 
     def declare(self, hp):
-        """Registers the search space on `hp` and returns the chosen values."""
+        """Registers the search space on `hp` and returns the chosen values
+        (the distillation settings, with teachers only: they do nothing without)."""
         defaults = self.defaults()
-        return {name: _declare(hp, name, self.space[name], defaults[name]) for name in NAMES}
+        taught = NAMES if self.teacher_files else [n for n in NAMES if n not in DISTILLATION]
+        chosen = {name: _declare(hp, name, self.space[name], defaults[name]) for name in taught}
+        return {name: chosen.get(name, defaults[name]) for name in NAMES}
 
     def values(self, hp):
         """Every hyper-parameter's value in a trial's `hp`; `hp` is left as it is."""
@@ -239,7 +242,7 @@ class ERANNHyperModel(keras_tuner.HyperModel):
                 fold=fold,
                 max_clips=self.max_clips,
             )
-            self._loaders[window] = load_data(config, settings, self.progress)
+            self._loaders[window] = load_data(config, settings, progress=self.progress)
         return self._loaders[window]
 
 
