@@ -15,7 +15,7 @@ import pytest
 
 from erann_tf.training import RECIPES, TrainConfig, train
 from erann_tf.training.build import build_model
-from erann_tf.training.evaluation import classification_metrics, tagging_metrics
+from erann_tf.training.evaluation import classification_metrics, headline, tagging_metrics
 from erann_tf.training.fit import resume_run
 from erann_tf.training.loading import load_data
 from erann_tf.training.optimizers import EMAAdam
@@ -674,3 +674,14 @@ def test_damaged_run_folders_are_one_line(tiny_run, tmp_path):
     np.savez(run / "checkpoint.npz", **arrays, paths=np.array(swapped))
     with pytest.raises(ValueError, match="checkpoint has bn0/beta where this model has bn0/gamma"):
         train(resume, resume=True, progress=False)
+
+
+def test_validate_every_scores_every_nth_epoch_and_the_last(fsdd_manifest, tmp_path):
+    """--validate-every 2 over 3 epochs scores epochs 2 and 3 (the last) only,
+    and the run's result is the last epoch's evaluation."""
+    config = tiny_config(fsdd_manifest, tmp_path / "run", epochs=3, validate_every=2, max_clips=16)
+    result = train(config, progress=False)
+    scored = [entry["epoch"] for entry in result["history"] if "val_score" in entry]
+    assert scored == [2, 3]
+    assert result["validation"] is not None and (tmp_path / "run" / "best.keras").exists()
+    assert result["history"][-1]["val_score"] == pytest.approx(headline(result["validation"]))

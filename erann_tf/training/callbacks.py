@@ -57,15 +57,32 @@ class _Say(keras.callbacks.Callback):
         print(("\n" if (self.params or {}).get("verbose") else "") + line)
 
 
-class Validation(_Say):
-    """Scores the validation clips at each epoch's end: logs["val_score"] and
-    logs["val_seconds"] (the time it took), and `result`, the latest evaluation."""
+class _Every(_Say):
+    """Acts every `every` epochs, at the planned last one and at a stop."""
 
-    def __init__(self, scorer):
+    def __init__(self, every=1):
         super().__init__()
+        self.every = every
+
+    def due(self, epoch):
+        last = epoch + 1 == (self.params or {}).get("epochs")
+        return (epoch + 1) % self.every == 0 or last or self.model.stop_training
+
+
+class Validation(_Every):
+    """Scores the validation clips at the end of every `every` epochs (and
+    the last): logs["val_score"] and logs["val_seconds"] (the time it took),
+    and `result`, the latest evaluation. It runs before TimeLimit: a run
+    stopped by its time limit scores on resuming (finish) if it skipped here."""
+
+    def __init__(self, scorer, every=1):
+        super().__init__(every)
         self.scorer, self.result = scorer, None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.due(epoch):
+            self.result = None  # older than the weights now
+            return
         started = time.time()
         with self.scorer.averaged():
             self.result = self.scorer.evaluate()
@@ -83,7 +100,7 @@ class BestModel(keras.callbacks.Callback):
         self.run, self.scorer, self.best, self.name = run, scorer, best, name
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs["val_score"] > self.best:
+        if logs.get("val_score", -np.inf) > self.best:
             self.best = logs["val_score"]
             with self.scorer.averaged():
                 self.run.save_model(self.scorer.model, self.name)
@@ -131,18 +148,6 @@ class TimeLimit(_Say):
         if time.time() > self.deadline:
             self.say(f"epoch {epoch + 1}: time limit reached; --resume continues the run")
             self.model.stop_training = True
-
-
-class _Every(keras.callbacks.Callback):
-    """Acts every `every` epochs, at the planned last one and at a stop."""
-
-    def __init__(self, every=1):
-        super().__init__()
-        self.every = every
-
-    def due(self, epoch):
-        last = epoch + 1 == (self.params or {}).get("epochs")
-        return (epoch + 1) % self.every == 0 or last or self.model.stop_training
 
 
 class Checkpoint(_Every):

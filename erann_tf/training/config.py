@@ -61,9 +61,7 @@ class TrainConfig:
         choices=BAD_FILE_POLICIES,
         kind=RUN,
     )
-    seed: int = setting(
-        0, help="seed of the weights, data order and augmentations", rule=checks.integer(0)
-    )
+    seed: int = setting(0, help="seed of weights, data order, augmentation", rule=checks.integer(0))
     precision: str = setting("fp32", help="bf16, fp16: mixed precision", choices=sorted(PRECISIONS))
     layout: str | None = setting(
         help="read --data as this layout (default: the recipe's)", choices=LAYOUTS, kind=RUN
@@ -158,6 +156,9 @@ class TrainConfig:
     checkpoint_every: int = setting(
         1, help="epochs between checkpoints (and always the last)", rule=checks.integer(1), kind=RUN
     )
+    validate_every: int = setting(
+        1, help="epochs between validations (and always the last)", rule=checks.integer(1), kind=RUN
+    )
     max_minutes: float | None = setting(
         help="stop cleanly after the epoch that passes this time; --resume continues",
         rule=checks.positive(),
@@ -166,9 +167,8 @@ class TrainConfig:
     )
     recalibrate_bn: int | None = setting(
         4,
-        help="re-estimate batch-norm statistics for the EMA weights on this many batches of "
-        "clean training crops before each validation and the saved models (0: off; off "
-        "with --distribute)",
+        help="re-estimate batch norm for the EMA weights on this many batches of clean crops "
+        "before each validation and the saved models (0: off; off with --distribute)",
         rule=checks.integer(0, " (0 turns it off)"),
         from_recipe=True,
         metavar="BATCHES",

@@ -187,10 +187,12 @@ def plot_history(history, path, scored_with="EMA weights"):
     for key, label in (("accuracy", "training accuracy"), ("auc", "training AUC")):
         if any(key in entry for entry in history):
             right.plot(epochs, [entry.get(key, np.nan) for entry in history], label=label)
-    if any("val_score" in entry for entry in history):
+    scored = [entry for entry in history if "val_score" in entry]  # --validate-every
+    if scored:
         right.plot(
-            epochs,
-            [entry.get("val_score", np.nan) for entry in history],
+            [entry["epoch"] for entry in scored],
+            [entry["val_score"] for entry in scored],
+            marker="." if len(scored) < len(history) else None,
             label=f"validation ({scored_with})",
         )
     right.set_xlabel("epoch")

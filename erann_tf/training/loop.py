@@ -113,7 +113,7 @@ def _callbacks(run, config, scorer, bad_files, history, deadline):
     if scorer.val_loader is not None:
         best = max((h.get("val_score", -np.inf) for h in history), default=-np.inf)
         callbacks += [
-            cb.Validation(scorer),
+            cb.Validation(scorer, config.validate_every),
             cb.RunHistory(history),
             cb.BestModel(run, scorer, best),
         ]
