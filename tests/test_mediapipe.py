@@ -130,7 +130,8 @@ def test_stream_mode_gives_the_clip_mode_results(shared):
 @pytest.mark.parametrize(
     "name, rate",
     [("erann-fsdd", 8000), ("erann-fsdd", 16000), ("erann-fsdd", 48000),
-     ("erann-esc10", 16000), ("erann-esc10", 48000), ("erann-esc10-small", 16000)],
+     ("erann-esc10", 16000), ("erann-esc10", 48000), ("erann-esc10-small", 16000),
+     ("erann-ravdess-small", 16000)],
 )  # fmt: skip
 def test_mediapipe_resampling_agrees_with_soxr(name, rate, shared):
     """Input at another rate: MediaPipe resamples it itself, the package with

@@ -18,7 +18,13 @@ from tests.conftest import REPO
 
 
 def test_the_expected_models_are_shipped():
-    expected = {"erann-esc10", "erann-esc10-small", "erann-fsdd", "erann-ravdess"}
+    expected = {
+        "erann-esc10",
+        "erann-esc10-small",
+        "erann-fsdd",
+        "erann-ravdess",
+        "erann-ravdess-small",
+    }
     assert expected <= set(shipped_models())
     total = sum(p.stat().st_size for p in (REPO / "savedmodels").rglob("*") if p.is_file())
     assert total < 150e6

@@ -53,7 +53,12 @@ def _python_windows(model, wave):
 
 @pytest.mark.parametrize(
     "name, recipe",
-    [("erann-esc10", "esc10"), ("erann-esc10-small", "esc10"), ("erann-fsdd", "fsdd")],
+    [
+        ("erann-esc10", "esc10"),
+        ("erann-esc10-small", "esc10"),
+        ("erann-fsdd", "fsdd"),
+        ("erann-ravdess-small", "ravdess"),
+    ],  # fmt: skip
 )
 def test_page_scores_equal_python_mediapipe(name, recipe, shared, tmp_path):
     """The windows and the clip's answer of `erann predict`, on MediaPipe."""
