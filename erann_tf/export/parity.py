@@ -4,8 +4,8 @@ Each export is run on the same real-clip windows as the Keras model and
 judged by its bound: float32 formats by the largest score difference (1e-4),
 float16 by the same at 1e-2, and the two 8-bit formats (dynamic-range: int8
 weights; full int8) by top-1 agreement (at least 95% of clips): 8-bit weights
-move a confident score by a few hundredths (measured 1.5e-2 to 4.5e-2 for
-erann-fsdd's dynamic-range file) without changing the answer.
+move a confident score by a few hundredths without changing the answer
+(docs/deploy.md).
 """
 
 import dataclasses

@@ -43,7 +43,7 @@ def build_model(settings, num_classes, init_from=None, seed=0):
 def jit_compiles():
     """Whether training steps are jit-compiled on the present backend. Not on
     TensorFlow, whose oneDNN CPU kernels are faster than XLA's; on JAX, or
-    Keras runs the step op by op (measured 1.3 s a step on an H200)."""
+    Keras runs the step op by op (docs/training-speed.md)."""
     return keras.backend.backend() != "tensorflow"
 
 
