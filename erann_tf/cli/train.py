@@ -54,7 +54,8 @@ def register(subparsers):
         "--resume",
         action="store_true",
         help="continue the run in --output; other training flags repeat its config.json, "
-        "except --epochs (more), --max-minutes (from now on) and --data (the same clips, moved)",
+        f"except {', '.join(flag(n) for n in names(resume_may_change=True))} "
+        "(the same clips, moved; more epochs; a time limit from now on)",
     )
     parser.set_defaults(run=run)
 
