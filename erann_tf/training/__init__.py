@@ -1,4 +1,4 @@
-"""Training: the recipes (the paper's and a CPU one), the trainer and its callbacks, evaluation."""
+"""Training: the settings (config.py) and recipes, the fit driver, its callbacks, evaluation."""
 
 from erann_tf.lazy import lazy_attributes
 
