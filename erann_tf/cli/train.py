@@ -15,8 +15,9 @@ HELP = "train an ERANN with one of the paper's recipes (or a -cpu recipe, for a 
 def add_training_arguments(parser, *, leave_out=()):
     """A flag for every training setting (training/config.py declares them),
     but those in `leave_out`."""
+    recorded = names(kind=RECORDED)  # written by the run, not given
     for name in declared():
-        if name not in leave_out and name not in names(kind=RECORDED):
+        if name not in leave_out and name not in recorded:
             add_setting_flag(parser, name)
 
 

@@ -23,7 +23,7 @@ from erann_tf.training.checkpoint import save_state
 
 class Scorer:
     """Scores `model` on the validation clips (over windows of `window`
-    samples) with the `optimizer`'s EMA weights and, with `recalibration`,
+    samples) with the `optimizer`'s (an EMAAdam's) EMA weights and, with `recalibration`,
     batch-norm statistics re-estimated for them. Under a distribution
     strategy it scores on `plain`, a replica-free twin.
 
@@ -32,10 +32,12 @@ class Scorer:
     <class '...Scorer'>
     """
 
-    def __init__(self, model, val_loader, multi_label, window, *, recalibration=None, plain=None):
-        self.model, self.val_loader, self.plain = model, val_loader, plain
-        self.multi_label, self.window, self.recalibration = multi_label, window, recalibration
-        self.optimizer = None  # set by the loop once the trainer is compiled
+    def __init__(
+        self, model, optimizer, val_loader, multi_label, window, *, recalibration=None, plain=None
+    ):
+        self.model, self.optimizer, self.plain = model, optimizer, plain
+        self.val_loader, self.multi_label, self.window = val_loader, multi_label, window
+        self.recalibration = recalibration
         self.scored_with = "EMA weights" + (", batch norm re-estimated" if recalibration else "")
 
     def averaged(self):

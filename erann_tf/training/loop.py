@@ -82,13 +82,13 @@ def start(run, config, settings, distribution, inputs, *, resume, started, write
         history = run.history()[:first_epoch]
     scorer = cb.Scorer(
         model,
+        trainer.optimizer,
         inputs.val_loader,
         get_recipe(settings.recipe).multi_label,
         settings.crop_samples,
         recalibration=inputs.recalibration,
         plain=plain,
     )
-    scorer.optimizer = trainer.optimizer
     deadline = started + 60 * config.max_minutes if config.max_minutes else None
     callbacks = (
         _callbacks(run, config, scorer, inputs.bad_files, history, deadline) if write else []

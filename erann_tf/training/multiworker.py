@@ -45,7 +45,8 @@ def run_multiworker(run, config, settings, distribution, *, resume, progress):
         run, config, settings, distribution, inputs, resume=resume, started=started, write=chief
     )
     try:
-        _epochs(config, settings, distribution, shards, begun, steps, progress=progress and chief)
+        batches = (steps, global_batch)
+        _epochs(config, settings, distribution, shards, begun, batches, progress=progress and chief)
     except _lost_peer() as error:
         # Any step, or the collectives behind them, fails once a peer is gone.
         raise WorkerLost(
@@ -61,10 +62,10 @@ def run_multiworker(run, config, settings, distribution, *, resume, progress):
     return finish(run, config, settings, begun, report, started=started, write=chief)
 
 
-def _epochs(config, settings, distribution, shards, begun, steps, *, progress):
-    """The epochs left, each a pass of `steps` steps over every worker's
-    shards, driving the run's callbacks (the chief's; the others have none)."""
-    trainer, global_batch = begun.trainer, settings.batch_size * distribution.replicas
+def _epochs(config, settings, distribution, shards, begun, batches, *, progress):
+    """The epochs left, each `batches` (steps, global batch size) over every
+    worker's shards, driving the run's callbacks (the chief's; the others have none)."""
+    trainer, (steps, global_batch) = begun.trainer, batches
     callbacks = keras.callbacks.CallbackList(
         begun.callbacks, model=trainer, epochs=settings.epochs, steps=steps, verbose=0
     )

@@ -69,9 +69,10 @@ def training_command(config):
     """
     words = ["erann", "train"]
     defaults = {field.name: field.default for field in dataclasses.fields(config)}
+    recorded = names(kind=RECORDED)
     for name in names():
         value = getattr(config, name)
-        if name in names(kind=RECORDED) or value == defaults[name]:
+        if name in recorded or value == defaults[name]:
             continue
         if isinstance(value, tuple):
             words += [word for item in value for word in (flag(name), str(item))]
