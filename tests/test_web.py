@@ -114,7 +114,7 @@ def test_microphone_scores_equal_python_mediapipe(shared, tmp_path):
         results = driver.execute_script("return window.erann.results.slice(0, 2)")
     heard = np.array(heard, np.float32)
     assert heard.shape == (2, 4 * 44100)
-    assert _best_correlation(heard[0], load_audio(path)) > 0.8  # the clip (measured: 0.94)
+    assert _best_correlation(heard[0], load_audio(path)) > 0.9  # the clip itself (measured: 1.000)
     expected = np.stack([_python_mediapipe(model, window)[0] for window in heard])
     scores = np.array([r["scores"] for r in results], np.float32)
     assert np.abs(scores - expected).max() <= 1e-4

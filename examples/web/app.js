@@ -212,7 +212,10 @@ async function toggleMicrophone() {
     $("mic").textContent = "Start microphone";
     return;
   }
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  // The sounds themselves, not a call's voice: WebRTC's noise suppression and
+  // gain control would remove the rain, wind and engines the models classify.
+  const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: raw });
   const context = new AudioContext({ sampleRate: RATE });
   const source = context.createMediaStreamSource(stream);
   const recorder = context.createScriptProcessor(4096, 1, 1);
