@@ -9,6 +9,7 @@ Needs no TensorFlow with KERAS_BACKEND=jax (the GPU machine's setup).
     python benchmarks/train_step.py --model ERANN-4x4-1 --crop-seconds 4 --precision float32
     python benchmarks/train_step.py --model ERANN-8x4-5
     KERAS_BACKEND=jax python benchmarks/train_step.py --model ERANN-8x4-1 --steps 20
+    KERAS_BACKEND=torch python benchmarks/train_step.py --model ERANN-4x4-1 --crop-seconds 4
 """
 
 import argparse
@@ -76,7 +77,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--precision", default="float32", help="float32 or mixed_bfloat16 ...")
     args = parser.parse_args()
-    devices = ", ".join(str(d) for d in keras.distribution.list_devices())
+    torch = keras.backend.backend() == "torch"  # which has no keras.distribution.list_devices
+    listed = ["torch's default"] if torch else keras.distribution.list_devices()
+    devices = ", ".join(str(d) for d in listed)
     print(f"backend {keras.backend.backend()}, devices: {devices}, precision {args.precision}")
     sgemm = sgemm_rate()
     print(f"numpy SGEMM 2048 x 2048: {sgemm / 1e9:.0f} GMAC/s")
