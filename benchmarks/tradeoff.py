@@ -33,7 +33,10 @@ YAMNET_MACS_PER_SECOND = 0.07e9
 
 def load_run(folder, epochs):
     run = RunDir(folder)
-    config = run.load_config()
+    try:
+        config = run.load_config()
+    except (OSError, ValueError) as error:  # not a run folder: say which, no traceback
+        raise SystemExit(f"tradeoff.py: {error}") from None
     settings = config.resolved()
     scores = [entry["val_score"] for entry in run.history() if "val_score" in entry]
     if not scores:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The t_m trade-off grid of docs/tradeoff.md, one run at a time, resumable:
-# run it again (after a kill, or in the next session) and each finished run is
-# skipped, an interrupted one goes on with --resume, the rest start in order.
+# The t_m trade-off grid of docs/tradeoff.md, resumable: run it again (after a
+# kill, or in the next session) and each finished run is skipped, an
+# interrupted one goes on with --resume, the rest start in order.
 #
 #   scripts/tradeoff_grid.sh esc10 RUNS [FOLD]     # default fold 1
 #
@@ -10,36 +10,76 @@
 # t_m 1, 2, 4, 8 and for ERANN-4x4-2 a run trained alone and one distilled from
 # the teacher, all with the esc10-cpu recipe for 60 epochs. Then
 #   python benchmarks/tradeoff.py RUNS/esc10-fold1-* --png docs/tradeoff.png
+#
+# Environment (defaults for this CPU, one run at a time):
+#   DATA      the dataset's folder (../shared/data/DATASET)
+#   ERANN     the command (erann; on the GPU machine "python3 -m erann_tf.cli")
+#   FLAGS     flags for every run, e.g. "--transport pydataset --precision bf16"
+#   PARALLEL  1: the students all at once once the teacher has finished (a GPU),
+#             each logging to RUNS/logs/NAME.log
+#   MODELS    the students' configurations (4x1-1 4x2-1 4x4-1 4x8-1 4x4-2)
+#   EPOCHS, TEACHER_EPOCHS   60 and 170
+#
+# On the lent GPU (JAX, no TensorFlow), after `scripts/gpu_trip.sh pack esc10`,
+# one call of about 9 minutes with carry [".whl", ".gpudata"]:
+#   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+#   export PYTHONPATH=/tmp/site KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
+#   DATA=.gpudata/esc10 ERANN="python3 -m erann_tf.cli" PARALLEL=1 \
+#     FLAGS="--transport pydataset --precision bf16" timeout 520 \
+#     scripts/tradeoff_grid.sh esc10 /tmp/tradeoff 1
+#   tar czf $OUT/esc10-tradeoff-runs.tgz -C /tmp/tradeoff --exclude '*.keras' \
+#     --exclude checkpoint.npz . && split -b 15M /tmp/tradeoff/esc10-fold1-teacher-4x2-2/final.keras \
+#     $OUT/esc10-fold1-teacher-4x2-2-final.keras.part-
 set -euo pipefail
 dataset=$1 runs=$2 fold=${3:-1}
 data=${DATA:-../shared/data/$dataset}
+read -ra erann <<<"${ERANN:-erann}"
+read -ra flags <<<"${FLAGS:-}"
 mkdir -p "$runs"
+
+finished() {  # NAME: RUNS/NAME trained all its planned epochs
+    python3 -c "
+import json, sys; m = json.load(open(sys.argv[1]))
+sys.exit(m['epochs'] != m['planned_epochs'])" "$runs/$1/metrics.json" 2>/dev/null
+}
 
 run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished
     local out=$runs/$1
     shift
-    if [ -f "$out/metrics.json" ] && python3 -c "
-import json, sys; m = json.load(open(sys.argv[1]))
-sys.exit(m['epochs'] != m['planned_epochs'])" "$out/metrics.json"; then
+    if finished "$(basename "$out")"; then
         echo "== $out: finished"
     elif [ -f "$out/config.json" ]; then  # a time limit it began with no longer holds
         echo "== $out: resuming"
-        erann train --resume --output "$out" --data "$data" --max-minutes 1e9
+        "${erann[@]}" train --resume --output "$out" --data "$data" --max-minutes 1e9 "${flags[@]}"
     else
         echo "== $out: starting"
-        erann train --data "$data" --fold "$fold" --output "$out" "$@"
+        "${erann[@]}" train --data "$data" --fold "$fold" --output "$out" "$@" "${flags[@]}"
+    fi
+}
+
+student() {  # NAME FLAGS...: `run`, in the background with its own log when PARALLEL=1
+    if [ "${PARALLEL:-0}" = 1 ]; then
+        mkdir -p "$runs/logs"
+        run "$@" >"$runs/logs/$1.log" 2>&1 &
+    else
+        run "$@"
     fi
 }
 
 case $dataset in
 esc10)
-    teacher=$runs/esc10-fold$fold-teacher-4x2-2
-    run "$(basename "$teacher")" --recipe esc10 --model ERANN-4x2-2 --epochs 170
-    for model in 4x1-1 4x2-1 4x4-1 4x8-1 4x4-2; do
-        run "esc10-fold$fold-$model" --recipe esc10-cpu --model "ERANN-$model" --epochs 60
-        run "esc10-fold$fold-$model-taught" --recipe esc10-cpu --model "ERANN-$model" \
-            --epochs 60 --teacher "$teacher"
+    teacher=esc10-fold$fold-teacher-4x2-2
+    run "$teacher" --recipe esc10 --model ERANN-4x2-2 --epochs "${TEACHER_EPOCHS:-170}"
+    finished "$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
+    for model in ${MODELS:-4x1-1 4x2-1 4x4-1 4x8-1 4x4-2}; do
+        student "esc10-fold$fold-$model" --recipe esc10-cpu --model "ERANN-$model" \
+            --epochs "${EPOCHS:-60}"
+        student "esc10-fold$fold-$model-taught" --recipe esc10-cpu --model "ERANN-$model" \
+            --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
     done
+    failed=0
+    for pid in $(jobs -p); do wait "$pid" || failed=1; done
+    [ $failed = 0 ] || { echo "tradeoff_grid.sh: a student failed; see RUNS/logs/" >&2; exit 1; }
     ;;
 *)
     echo "tradeoff_grid.sh: dataset $dataset: only esc10 is scripted" >&2
