@@ -84,16 +84,27 @@ def test_page_scores_equal_python_mediapipe(name, recipe, shared, tmp_path):
     assert answer.startswith(f"{state['clip']['label']} ") and "window(s)" in answer
 
 
-def _best_correlation(window, wave):
-    """The highest normalised correlation of `window` with any stretch of
-    `wave` played in a loop (the fake device loops its file)."""
-    loop = np.tile(wave, 1 + 2 * len(window) // len(wave) + 1)
-    size, n = len(window), 2 * len(loop)
-    products = np.fft.irfft(np.fft.rfft(loop, n) * np.conj(np.fft.rfft(window, n)), n)
-    products = products[: len(loop) - size + 1]
-    energy = np.concatenate([[0.0], np.cumsum(loop.astype(np.float64) ** 2)])
-    norms = np.sqrt(energy[size:] - energy[:-size]) * np.linalg.norm(window)
-    return float((products / (norms + 1e-9)).max())
+def _best_correlation(piece, wave):
+    """The highest normalised correlation of `piece` with any stretch of
+    `wave` played in a loop (the fake device loops its file); stretches with
+    under a hundredth of the piece's energy are no candidates (near-silence
+    would divide rounding noise by almost nothing)."""
+    loop = np.tile(wave, 1 + 2 * len(piece) // len(wave) + 1).astype(np.float64)
+    piece = piece.astype(np.float64)
+    size, n = len(piece), 2 * len(loop)
+    products = np.fft.irfft(np.fft.rfft(loop, n) * np.conj(np.fft.rfft(piece, n)), n)
+    energy = np.concatenate([[0.0], np.cumsum(loop**2)])
+    stretch, own = energy[size:] - energy[:-size], np.dot(piece, piece)
+    fair = stretch > 0.01 * own
+    return float((products[: len(loop) - size + 1][fair] / np.sqrt(stretch[fair] * own)).max())
+
+
+def _heard_pieces(window, wave, pieces=8):
+    """The best correlation with the clip of each non-silent eighth of a
+    heard window. A loaded machine can drop or delay audio blocks, so the
+    window is checked piece by piece, not as one stretch."""
+    parts = np.array_split(window, pieces)
+    return [_best_correlation(part, wave) for part in parts if np.mean(part**2) > 1e-7]
 
 
 def test_microphone_scores_equal_python_mediapipe(shared, tmp_path):
@@ -114,7 +125,8 @@ def test_microphone_scores_equal_python_mediapipe(shared, tmp_path):
         results = driver.execute_script("return window.erann.results.slice(0, 2)")
     heard = np.array(heard, np.float32)
     assert heard.shape == (2, 4 * 44100)
-    assert _best_correlation(heard[0], load_audio(path)) > 0.9  # the clip itself (measured: 1.000)
+    pieces = _heard_pieces(heard[0], load_audio(path))  # measured: 6 pieces, each 1.000
+    assert len(pieces) >= 4 and np.mean(np.array(pieces) > 0.99) >= 0.5, pieces
     expected = np.stack([_python_mediapipe(model, window)[0] for window in heard])
     scores = np.array([r["scores"] for r in results], np.float32)
     assert np.abs(scores - expected).max() <= 1e-4
