@@ -42,7 +42,7 @@ def epoch_laps(code, train_args):
                 line += char
     if process.returncode:
         raise SystemExit(f"erann train {shlex.join(train_args)} failed: {last}")
-    return [b - a for a, b in zip(marks, marks[1:] + [time.perf_counter()])]
+    return [b - a for a, b in zip(marks, [*marks[1:], time.perf_counter()], strict=True)]
 
 
 def main():

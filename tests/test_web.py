@@ -96,6 +96,8 @@ def _best_correlation(piece, wave):
     energy = np.concatenate([[0.0], np.cumsum(loop**2)])
     stretch, own = energy[size:] - energy[:-size], np.dot(piece, piece)
     fair = stretch > 0.01 * own
+    if not fair.any():
+        return 0.0
     return float((products[: len(loop) - size + 1][fair] / np.sqrt(stretch[fair] * own)).max())
 
 
