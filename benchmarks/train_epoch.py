@@ -42,6 +42,8 @@ def epoch_laps(code, train_args):
                 line += char
     if process.returncode:
         raise SystemExit(f"erann train {shlex.join(train_args)} failed: {last}")
+    if not marks:
+        raise SystemExit(f"erann train {shlex.join(train_args)} printed no epochs: {last}")
     return [b - a for a, b in zip(marks, [*marks[1:], time.perf_counter()], strict=True)]
 
 
