@@ -18,6 +18,8 @@ def curves(folder):
     if not history:
         raise SystemExit(f"{folder}: no history.json; is it a run folder of erann train?")
     scored = [entry for entry in history if "val_score" in entry]
+    if not scored:
+        raise SystemExit(f"{folder}: no validation scores; train with --fold")
     return history, scored
 
 

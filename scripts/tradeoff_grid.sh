@@ -44,9 +44,9 @@ sys.exit(m['epochs'] != m['planned_epochs'])" "$runs/$1/metrics.json" 2>/dev/nul
 }
 
 run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished
-    local out=$runs/$1
+    local name=$1 out=$runs/$1
     shift
-    if finished "$(basename "$out")"; then
+    if finished "$name"; then
         echo "== $out: finished"
     elif [ -f "$out/config.json" ]; then  # a time limit it began with no longer holds
         echo "== $out: resuming"
