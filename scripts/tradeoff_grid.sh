@@ -19,6 +19,7 @@
 #             each logging to RUNS/logs/NAME.log
 #   MODELS    the students' configurations (4x1-1 4x2-1 4x4-1 4x8-1 4x4-2)
 #   EPOCHS, TEACHER_EPOCHS   60 and 170
+#   TEACHER_FLAGS   flags for the teacher alone, e.g. "--schedule one_cycle --learning-rate 5e-4"
 #
 # On the lent GPU (JAX, no TensorFlow), after `scripts/gpu_trip.sh pack esc10`,
 # one call of about 9 minutes with carry [".whl", ".gpudata"]:
@@ -69,7 +70,9 @@ student() {  # NAME FLAGS...: `run`, in the background with its own log when PAR
 case $dataset in
 esc10)
     teacher=esc10-fold$fold-teacher-4x2-2
-    run "$teacher" --recipe esc10 --model ERANN-4x2-2 --epochs "${TEACHER_EPOCHS:-170}"
+    read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
+    run "$teacher" --recipe esc10 --model ERANN-4x2-2 --epochs "${TEACHER_EPOCHS:-170}" \
+        "${teacher_flags[@]}"
     finished "$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
     for model in ${MODELS:-4x1-1 4x2-1 4x4-1 4x8-1 4x4-2}; do
         student "esc10-fold$fold-$model" --recipe esc10-cpu --model "ERANN-$model" \

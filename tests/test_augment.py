@@ -2,18 +2,18 @@ import numpy as np
 import pytest
 
 from erann_tf.data.audio import load_audio
-from erann_tf.data.augment import frame_gain_db, mix_pair, random_crop, spl_mixup
+from erann_tf.data.augment import frame_level_db, mix_pair, random_crop, spl_mixup
 from erann_tf.layers import LogMelSpectrogram, PitchShift, RandomGain
 
 
-def _gain_reference(x):
+def _level_reference(x):
     frames = [x[i : i + 2048] for i in range(0, len(x) - 2048 + 1, 1024)]
     return max(10 * np.log10(np.mean(f.astype(np.float64) ** 2) + 1e-10) for f in frames)
 
 
 def _mix_reference(x1, x2, y1, y2, r):
     r = np.clip(r, 1e-6, 1 - 1e-6)
-    g1, g2 = _gain_reference(x1), _gain_reference(x2)
+    g1, g2 = _level_reference(x1), _level_reference(x2)
     p = 1 / (1 + 10 ** (np.clip(g1 - g2, -100, 100) / 20) * (1 - r) / r)
     return (p * x1 + (1 - p) * x2) / np.sqrt(p**2 + (1 - p) ** 2), r * y1 + (1 - r) * y2
 
@@ -26,11 +26,11 @@ def clips(shared):
     return np.stack([dog, rain, np.zeros(44100, np.float32), 1e-3 * rain])
 
 
-def test_gain_matches_reference(clips):
-    gains = np.asarray(frame_gain_db(clips))
-    for gain, clip in zip(gains, clips, strict=True):
-        assert gain == pytest.approx(_gain_reference(clip), abs=1e-3)
-    assert gains[2] == pytest.approx(-100.0)
+def test_level_matches_reference(clips):
+    levels = np.asarray(frame_level_db(clips))
+    for level, clip in zip(levels, clips, strict=True):
+        assert level == pytest.approx(_level_reference(clip), abs=1e-3)
+    assert levels[2] == pytest.approx(-100.0)
 
 
 @pytest.mark.parametrize("r", [0.5, 0.1, 0.9, 0.0, 1.0])

@@ -33,13 +33,13 @@ def random_crop(waveform, length, crop_samples, seed=None):
     return ops.take_along_axis(waveform, index, axis=1)
 
 
-def frame_gain_db(waveform):
-    """Gain in dB of each clip: the maximum over 2048-sample frames (hop 1024)
+def frame_level_db(waveform):
+    """Level in dB of each clip: the maximum over 2048-sample frames (hop 1024)
     of 10 * log10(mean(x^2) + 1e-10). A clip shorter than a frame uses its mean.
 
     Example:
     >>> import numpy as np
-    >>> round(float(frame_gain_db(np.ones((1, 4096), "float32"))[0]), 3)
+    >>> round(float(frame_level_db(np.ones((1, 4096), "float32"))[0]), 3)
     0.0
     """
     samples = waveform.shape[1]
@@ -75,7 +75,7 @@ def spl_mixup(waveform, targets, alpha=1.0, seed=None):
 def mix_pair(x1, x2, y1, y2, r):
     """SPL-aware mix of clips x1 and x2 (batch, samples) with ratios r (batch,).
 
-    With gains G1, G2 (`frame_gain_db`):
+    With levels G1, G2 (`frame_level_db`):
     p = 1 / (1 + 10^((G1 - G2) / 20) * (1 - r) / r),
     mixed = (p x1 + (1 - p) x2) / sqrt(p^2 + (1 - p)^2),
     target = r y1 + (1 - r) y2. G1 - G2 is clipped to [-100, 100] dB and r to
@@ -90,7 +90,7 @@ def mix_pair(x1, x2, y1, y2, r):
     1.4142
     """
     r = ops.clip(ops.cast(r, "float32"), 1e-6, 1.0 - 1e-6)
-    difference = ops.clip(frame_gain_db(x1) - frame_gain_db(x2), -100.0, 100.0)
+    difference = ops.clip(frame_level_db(x1) - frame_level_db(x2), -100.0, 100.0)
     p = (1.0 / (1.0 + ops.power(10.0, difference / 20.0) * (1.0 - r) / r))[:, None]
     mixed = (p * x1 + (1.0 - p) * x2) / ops.sqrt(ops.square(p) + ops.square(1.0 - p))
     r_target = ops.cast(r, y1.dtype)[:, None]
