@@ -1,20 +1,22 @@
 """Accuracy against multiply-adds: what t_m, width and distillation buy.
 
 Reads run folders that `erann train --fold F` (or `erann cv`) wrote and prints
-one row per run: the model, its multiply-adds per second of audio, its
-teachers, and its validation accuracy (EMA weights) at an equal budget of
-epochs: the score at epoch --epochs and the mean of the five epochs up to it
-(one epoch's score on 80 clips is noisy). A run still short of --epochs is
-shown with the epochs it has, marked. Below the table, the command that
-trained each run. With --png, accuracy against MACs per second of audio, one
-panel per dataset, with the published anchors that are comparable: ACDNet's
-ESC-10 accuracies (its multiply-adds are counted on other inputs, so they
-are lines, not points) and YAMNet's cost (0.07 G per second of audio).
+one row per run: the model, its multiply-adds per second of audio (counted on
+4 s windows, as the cards do), its teachers, and its validation accuracy (EMA
+weights) at an equal budget of epochs: the score at epoch --epochs and the
+mean of the validated epochs among the five up to it (one epoch's score on 80
+clips is noisy). A run still short of --epochs is shown with the epochs it
+has, marked. Below the table, the command that trained each run. With --png,
+accuracy against MACs per second of audio, one panel per dataset, with the
+published anchors that are comparable: ACDNet's ESC-10 accuracies (its
+multiply-adds are counted on other inputs, so they are lines, not points) and
+YAMNet's cost (0.07 G per second of audio).
 
     python benchmarks/tradeoff.py runs/tradeoff/esc10-* --epochs 60 --png docs/tradeoff.png
 """
 
 import argparse
+import os
 
 import numpy as np
 
@@ -29,6 +31,9 @@ ANCHORS = {  # dataset: (label, accuracy) lines from the papers
     "esc10": [("ACDNet, from scratch", 0.9665), ("ACDNet compressed 97%", 0.9625)],
 }
 YAMNET_MACS_PER_SECOND = 0.07e9
+# The cards' window: 512 frames, a multiple of 16 t_m for every t_m <= 32, so no
+# padding inflates a large t_m's count (at 3.3 s, t_m = 8 pads 422 frames to 512).
+COST_SECONDS = 4.0
 
 
 def load_run(folder, epochs):
@@ -38,24 +43,25 @@ def load_run(folder, epochs):
     except (OSError, ValueError) as error:  # not a run folder: say which, no traceback
         raise SystemExit(f"tradeoff.py: {error}") from None
     settings = config.resolved()
-    scores = [entry["val_score"] for entry in run.history() if "val_score" in entry]
-    if not scores:
+    scored = [e for e in run.history() if "val_score" in e and e["epoch"] <= epochs]
+    if not scored:
         raise SystemExit(f"{folder}: no validation scores; train with --fold")
-    upto = scores[:epochs]
+    last = scored[-1]["epoch"]
+    recent = [e["val_score"] for e in scored if e["epoch"] > last - 5]  # any --validate-every
     classes = len(read_labels(run.path))
-    cost = complexity(settings.tm, settings.width, classes, seconds=settings.crop_seconds)
+    cost = complexity(settings.tm, settings.width, classes, seconds=COST_SECONDS)
     return {
-        "run": folder,
+        "run": os.path.basename(folder.rstrip("/")),
         "dataset": get_recipe(settings.recipe).source,
         "fold": config.fold,
         "model": f"ERANN-{settings.crop_seconds:g}x{settings.tm}-{settings.width}",
         "tm": settings.tm,
         "width": settings.width,
-        "macs_per_second": cost.macs / settings.crop_seconds,
-        "teacher": ", ".join(config.teacher) or "-",
-        "epochs": len(upto),
-        "score": upto[-1],
-        "mean5": float(np.mean(upto[-5:])),
+        "macs_per_second": cost.macs / COST_SECONDS,
+        "teacher": ", ".join(os.path.basename(t.rstrip("/")) for t in config.teacher) or "-",
+        "epochs": last,
+        "score": scored[-1]["val_score"],
+        "mean5": float(np.mean(recent)),
         "command": training_command(config),
     }
 

@@ -3,13 +3,15 @@
 # kill, or in the next session) and each finished run is skipped, an
 # interrupted one goes on with --resume, the rest start in order.
 #
-#   scripts/tradeoff_grid.sh esc10 RUNS [FOLD]     # default fold 1
+#   scripts/tradeoff_grid.sh esc10|ravdess RUNS [FOLD]     # default fold 1
 #
-# First the fold's teacher (ERANN-4x2-2, the shipped erann-esc10's configuration,
-# with the paper's esc10 recipe, 170 epochs, never seeing FOLD), then for W = 1 at
-# t_m 1, 2, 4, 8 and for ERANN-4x4-2 a run trained alone and one distilled from
-# the teacher, all with the esc10-cpu recipe for 60 epochs. Then
-#   python benchmarks/tradeoff.py RUNS/esc10-fold1-* --png docs/tradeoff.png
+# First the fold's teacher, never seeing FOLD: the shipped big model's
+# configuration and recipe (ESC-10: ERANN-4x2-2, 170 epochs; RAVDESS:
+# ERANN-3x1-2, 130 epochs). Then for each student configuration (ESC-10: W = 1
+# at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4) a run trained
+# alone and one distilled from the teacher, with the CPU recipe (esc10-cpu,
+# ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
+#   python benchmarks/tradeoff.py RUNS/esc10-fold1-4x* --png docs/tradeoff.png
 #
 # Environment (defaults for this CPU, one run at a time):
 #   DATA      the dataset's folder (../shared/data/DATASET)
@@ -17,8 +19,8 @@
 #   FLAGS     flags for every run, e.g. "--transport pydataset --precision bf16"
 #   PARALLEL  1: the students all at once once the teacher has finished (a GPU),
 #             each logging to RUNS/logs/NAME.log
-#   MODELS    the students' configurations (4x1-1 4x2-1 4x4-1 4x8-1 4x4-2)
-#   EPOCHS, TEACHER_EPOCHS   60 and 170
+#   MODELS    the students' configurations, in the order to train them
+#   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
 #   TEACHER_FLAGS   flags for the teacher alone, e.g. "--schedule one_cycle --learning-rate 5e-4"
 #
 # On the lent GPU (JAX, no TensorFlow), after `scripts/gpu_trip.sh pack esc10`,
@@ -67,25 +69,35 @@ student() {  # NAME FLAGS...: `run`, in the background with its own log when PAR
     fi
 }
 
+# Per dataset: the teacher's configuration and recipe flags (the shipped big
+# model's), its epochs, the students' recipe and configurations.
 case $dataset in
 esc10)
-    teacher=esc10-fold$fold-teacher-4x2-2
-    read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
-    run "$teacher" --recipe esc10 --model ERANN-4x2-2 --epochs "${TEACHER_EPOCHS:-170}" \
-        "${teacher_flags[@]}"
-    finished "$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
-    for model in ${MODELS:-4x1-1 4x2-1 4x4-1 4x8-1 4x4-2}; do
-        student "esc10-fold$fold-$model" --recipe esc10-cpu --model "ERANN-$model" \
-            --epochs "${EPOCHS:-60}"
-        student "esc10-fold$fold-$model-taught" --recipe esc10-cpu --model "ERANN-$model" \
-            --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
-    done
-    failed=0
-    for pid in $(jobs -p); do wait "$pid" || failed=1; done
-    [ $failed = 0 ] || { echo "tradeoff_grid.sh: a student failed; see RUNS/logs/" >&2; exit 1; }
+    teacher_model=4x2-2 teacher_recipe=(--recipe esc10) teacher_epochs=170
+    student_recipe=esc10-cpu models="4x1-1 4x2-1 4x4-1 4x8-1 4x4-2"
+    ;;
+ravdess)
+    teacher_model=3x1-2 teacher_epochs=130
+    teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6)
+    student_recipe=ravdess-cpu models="3x2-1 3x4-1"
     ;;
 *)
-    echo "tradeoff_grid.sh: dataset $dataset: only esc10 is scripted" >&2
+    echo "tradeoff_grid.sh: dataset $dataset: esc10 or ravdess" >&2
     exit 2
     ;;
 esac
+
+teacher=$dataset-fold$fold-teacher-$teacher_model
+read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
+run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
+    --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
+finished "$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
+for model in ${MODELS:-$models}; do
+    student "$dataset-fold$fold-$model" --recipe "$student_recipe" --model "ERANN-$model" \
+        --epochs "${EPOCHS:-60}"
+    student "$dataset-fold$fold-$model-taught" --recipe "$student_recipe" \
+        --model "ERANN-$model" --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
+done
+failed=0
+for pid in $(jobs -p); do wait "$pid" || failed=1; done
+[ $failed = 0 ] || { echo "tradeoff_grid.sh: a student failed; see RUNS/logs/" >&2; exit 1; }
