@@ -22,16 +22,18 @@
 #   MODELS    the students' configurations, in the order to train them
 #   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
 #   TEACHER_FLAGS   flags for the teacher alone, e.g. "--schedule one_cycle --learning-rate 5e-4"
+#   RECORDS   copy each finished run's small files (config, history, metrics,
+#             clips, labels: what tradeoff.py reads) to RECORDS/NAME, e.g.
+#             docs/tradeoff/runs, so the table outlives the run folders
 #
 # On the lent GPU (JAX, no TensorFlow), after `scripts/gpu_trip.sh pack esc10`,
 # one call of about 9 minutes with carry [".whl", ".gpudata"]:
 #   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
 #   export PYTHONPATH=/tmp/site KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
-#   DATA=.gpudata/esc10 ERANN="python3 -m erann_tf.cli" PARALLEL=1 \
+#   DATA=.gpudata/esc10 ERANN="python3 -m erann_tf.cli" PARALLEL=1 RECORDS=$OUT/records \
 #     FLAGS="--transport pydataset --precision bf16" timeout 520 \
 #     scripts/tradeoff_grid.sh esc10 /tmp/tradeoff 1
-#   tar czf $OUT/esc10-tradeoff-runs.tgz -C /tmp/tradeoff --exclude '*.keras' \
-#     --exclude checkpoint.npz . && split -b 15M /tmp/tradeoff/esc10-fold1-teacher-4x2-2/final.keras \
+#   split -b 15M /tmp/tradeoff/esc10-fold1-teacher-4x2-2/final.keras \
 #     $OUT/esc10-fold1-teacher-4x2-2-final.keras.part-
 set -euo pipefail
 dataset=$1 runs=$2 fold=${3:-1}
@@ -58,6 +60,14 @@ run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished
         echo "== $out: starting"
         "${erann[@]}" train --data "$data" --fold "$fold" --output "$out" "$@" "${flags[@]}"
     fi
+    finished "$name" && keep "$name"
+    return 0
+}
+
+keep() {  # NAME: RUNS/NAME's records to RECORDS/NAME, when RECORDS is set
+    [ -n "${RECORDS:-}" ] || return 0
+    mkdir -p "$RECORDS/$1"
+    cp "$runs/$1"/{config,history,metrics,clips}.json "$runs/$1/labels.txt" "$RECORDS/$1/"
 }
 
 student() {  # NAME FLAGS...: `run`, in the background with its own log when PARALLEL=1
