@@ -1,18 +1,18 @@
 """Accuracy against multiply-adds: what t_m, width and distillation buy.
 
 Reads run folders that `erann train --fold F` (or `erann cv`) wrote and prints
-one row per run: the model, its multiply-adds per second of audio (counted on
-4 s windows, as the cards do), its teachers, and its validation accuracy (EMA
-weights) at an equal budget of epochs: the score at epoch --epochs and the
-mean of the validated epochs among the five up to it (one epoch's score on 80
-clips is noisy). A run still short of --epochs is shown with the epochs it
-has, marked. Below the table, the command that trained each run. With --png,
-accuracy against MACs per second of audio, one panel per dataset, with the
-published anchors that are comparable: ACDNet's ESC-10 accuracies (its
-multiply-adds are counted on other inputs, so they are lines, not points) and
-YAMNet's cost (0.07 G per second of audio).
+one row per run: the model, its multiply-adds per second of audio (counted on 4
+s windows, as the cards do), its teachers, and its validation accuracy (EMA
+weights) at an equal budget of epochs: the score at epoch --epochs and the mean
+of the validated epochs among the five up to it (one epoch's score on 80 clips
+is noisy); a teacher of other runs, at its last epoch. A run still short of
+--epochs is shown with the epochs it has, marked. Below the table, the command
+that trained each run. With --png, accuracy against MACs per second of audio,
+one panel per dataset, with the published anchors that are comparable: ACDNet's
+ESC-10 accuracies (its multiply-adds are counted on other inputs, so they are
+lines, not points) and YAMNet's cost (0.07 G per second of audio).
 
-    python benchmarks/tradeoff.py runs/tradeoff/esc10-* --epochs 60 --png docs/tradeoff.png
+    python benchmarks/tradeoff.py docs/tradeoff/runs/esc10-fold1-* --png docs/tradeoff.png
 """
 
 import argparse
@@ -73,7 +73,7 @@ def print_table(rows, epochs):
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        short = "" if row["epochs"] == epochs else " (short)"
+        short = " (short)" if row["epochs"] < epochs else ""
         print(
             f"| {row['run']} | {row['model']} | {row['macs_per_second'] / 1e9:.3f} | "
             f"{row['teacher']} | {row['epochs']}{short} | {row['score']:.3f} | "
@@ -88,11 +88,11 @@ def plot(rows, path):
     plt = plots.pyplot()
     datasets = sorted({row["dataset"] for row in rows})
     figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
+    teachers = {r["teacher"] for r in rows}
     for axis, dataset in zip(axes[0], datasets, strict=True):
+        students = [r for r in rows if r["dataset"] == dataset and r["run"] not in teachers]
         for taught, marker, name in ((False, "o", "trained alone"), (True, "^", "distilled")):
-            chosen = [
-                r for r in rows if r["dataset"] == dataset and (r["teacher"] != "-") == taught
-            ]
+            chosen = [r for r in students if (r["teacher"] != "-") == taught]
             for fold in sorted({r["fold"] for r in chosen}):
                 points = sorted(
                     (r for r in chosen if r["fold"] == fold), key=lambda r: r["macs_per_second"]
@@ -102,6 +102,14 @@ def plot(rows, path):
                 axis.plot(x, y, marker=marker, label=f"{name}, fold {fold}")
                 for r, xi, yi in zip(points, x, y, strict=True):
                     axis.annotate(r["model"].split("x", 1)[1], (xi, yi), fontsize=7)
+        for r in rows:
+            if r["dataset"] == dataset and r["run"] in teachers:
+                x, y = r["macs_per_second"] / 1e9, r["mean5"]
+                axis.plot(x, y, "k*", markersize=10)
+                label = f"teacher {r['model']}, {r['epochs']} epochs"
+                axis.annotate(
+                    label, (x, y), (-8, 8), textcoords="offset points", fontsize=7, ha="right"
+                )
         axis.set_xscale("log")
         axis.set_xlim(0.05, 3.0)
         for (label, accuracy), align in zip(
@@ -125,6 +133,11 @@ def main():
     parser.add_argument("--png", help="write the plot here")
     args = parser.parse_args()
     rows = [load_run(folder, args.epochs) for folder in args.runs]
+    teachers = {row["teacher"] for row in rows}
+    rows = [  # a teacher as it taught: all its epochs
+        load_run(folder, 10**9) if row["run"] in teachers else row
+        for folder, row in zip(args.runs, rows, strict=True)
+    ]
     rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teacher"], r["macs_per_second"]))
     print_table(rows, args.epochs)
     if args.png:

@@ -1,0 +1,63 @@
+"""The trade-off tables (README, docs/tradeoff.md) are what benchmarks/tradeoff.py
+computes from the runs' records in docs/tradeoff/runs, and every record names
+the command that trained it."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+RECORDS = REPO / "docs" / "tradeoff" / "runs"
+RUN_ROW = re.compile(r"^\| ((?:esc10|ravdess)-fold\S+) \|")
+
+
+@pytest.fixture(scope="module")
+def computed():
+    """tradeoff.py's table rows by run name, and its printed commands."""
+    runs = sorted(str(path) for path in RECORDS.iterdir())
+    command = [sys.executable, "benchmarks/tradeoff.py", *runs, "--epochs", "60"]
+    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    rows = {}
+    for line in output.splitlines():
+        if RUN_ROW.match(line):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            rows[cells[0]] = cells
+    return rows, output
+
+
+def _table(document):
+    """Rows of the student table: (configuration, MACs, alone, distilled) cells."""
+    rows = []
+    for line in (REPO / document).read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"t_m = \d+, W = \d+", cells[0]):
+            rows.append(cells)
+    return rows
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/tradeoff.md"])
+def test_student_table_is_computed_from_the_records(computed, document):
+    rows, _ = computed
+    table = _table(document)
+    assert table, f"{document} has no trade-off table"
+    for configuration, macs, alone, taught in table:
+        tm, width = re.findall(r"\d+", configuration)
+        name = f"esc10-fold1-4x{tm}-{width}"  # the grid's folders: scripts/tradeoff_grid.sh
+        for run, cell in ((name, alone), (name + "-taught", taught)):
+            if run not in rows:
+                assert cell.startswith("-"), f"{document}: {run} has no record"
+                continue
+            row = rows[run]
+            assert macs == row[2], f"{document}: {configuration}'s multiply-adds"
+            assert row[4] == "60", f"{run} is short of 60 epochs"
+            assert cell == row[6], f"{document}: {run} scores {row[6]} (mean of 5)"
+
+
+def test_every_record_names_its_command(computed):
+    rows, output = computed
+    assert len(rows) == len(list(RECORDS.iterdir()))
+    for run in rows:
+        assert re.search(rf"^{run}: erann train .*--fold 1", output, re.M), run
