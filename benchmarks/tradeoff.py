@@ -88,9 +88,9 @@ def plot(rows, path):
     plt = plots.pyplot()
     datasets = sorted({row["dataset"] for row in rows})
     figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
-    teachers = {r["teacher"] for r in rows}
     for axis, dataset in zip(axes[0], datasets, strict=True):
-        students = [r for r in rows if r["dataset"] == dataset and r["run"] not in teachers]
+        runs = [r for r in rows if r["dataset"] == dataset]
+        students = [r for r in runs if not r.get("is_teacher")]
         for taught, marker, name in ((False, "o", "trained alone"), (True, "^", "distilled")):
             chosen = [r for r in students if (r["teacher"] != "-") == taught]
             for fold in sorted({r["fold"] for r in chosen}):
@@ -102,8 +102,8 @@ def plot(rows, path):
                 axis.plot(x, y, marker=marker, label=f"{name}, fold {fold}")
                 for r, xi, yi in zip(points, x, y, strict=True):
                     axis.annotate(r["model"].split("x", 1)[1], (xi, yi), fontsize=7)
-        for r in rows:
-            if r["dataset"] == dataset and r["run"] in teachers:
+        for r in runs:
+            if r.get("is_teacher"):
                 x, y = r["macs_per_second"] / 1e9, r["mean5"]
                 axis.plot(x, y, "k*", markersize=10)
                 label = f"teacher {r['model']}, {r['epochs']} epochs"
@@ -135,7 +135,7 @@ def main():
     rows = [load_run(folder, args.epochs) for folder in args.runs]
     teachers = {row["teacher"] for row in rows}
     rows = [  # a teacher as it taught: all its epochs
-        load_run(folder, 10**9) if row["run"] in teachers else row
+        {**load_run(folder, 10**9), "is_teacher": True} if row["run"] in teachers else row
         for folder, row in zip(args.runs, rows, strict=True)
     ]
     rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teacher"], r["macs_per_second"]))
