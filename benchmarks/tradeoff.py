@@ -12,7 +12,7 @@ one panel per dataset, with the published anchors that are comparable: ACDNet's
 ESC-10 accuracies (its multiply-adds are counted on other inputs, so they are
 lines, not points) and YAMNet's cost (0.07 G per second of audio).
 
-    python benchmarks/tradeoff.py docs/tradeoff/runs/esc10-fold1-* --png docs/tradeoff.png
+    python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold1-* --png docs/tradeoff.png
 """
 
 import argparse

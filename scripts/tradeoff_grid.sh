@@ -6,8 +6,8 @@
 #   scripts/tradeoff_grid.sh esc10|ravdess RUNS [FOLD]     # default fold 1
 #
 # First the fold's teacher, never seeing FOLD: the shipped big model's
-# configuration and recipe (ESC-10: ERANN-4x2-2, 170 epochs; RAVDESS:
-# ERANN-3x1-2, 130 epochs). Then for each student configuration (ESC-10: W = 1
+# configuration and recipe on the students' crops (ESC-10: ERANN-4x2-2, one-cycle
+# at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130 epochs). Then for each student configuration (ESC-10: W = 1
 # at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4) a run trained
 # alone and one distilled from the teacher, with the CPU recipe (esc10-cpu,
 # ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
@@ -21,10 +21,10 @@
 #             each logging to RUNS/logs/NAME.log
 #   MODELS    the students' configurations, in the order to train them
 #   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
-#   TEACHER_FLAGS   flags for the teacher alone, e.g. "--schedule one_cycle --learning-rate 5e-4"
+#   TEACHER_FLAGS   more flags for the teacher alone
 #   RECORDS   copy each finished run's small files (config, history, metrics,
 #             clips, labels: what tradeoff.py reads) to RECORDS/NAME, e.g.
-#             docs/tradeoff/runs, so the table outlives the run folders
+#             docs/tradeoff/records, so the table outlives the run folders
 #
 # On the lent GPU (JAX, no TensorFlow), after `scripts/gpu_trip.sh pack esc10`,
 # one call of about 9 minutes with carry [".whl", ".gpudata"]:
@@ -82,8 +82,10 @@ student() {  # NAME FLAGS...: `run`, in the background with its own log when PAR
 # Per dataset: the teacher's configuration and recipe flags (the shipped big
 # model's), its epochs, the students' recipe and configurations.
 case $dataset in
-esc10)
-    teacher_model=4x2-2 teacher_recipe=(--recipe esc10) teacher_epochs=170
+esc10)  # the teacher trains on the students' 3.3 s crops, which it sees when it teaches
+    teacher_model=4x2-2 teacher_epochs=80
+    teacher_recipe=(--recipe esc10 --crop-seconds 3.3 --schedule one_cycle --learning-rate 5e-4
+        --validate-every 5)
     student_recipe=esc10-cpu models="4x1-1 4x2-1 4x4-1 4x8-1 4x4-2"
     ;;
 ravdess)

@@ -1,5 +1,5 @@
 """The trade-off tables (README, docs/tradeoff.md) are what benchmarks/tradeoff.py
-computes from the runs' records in docs/tradeoff/runs, and every record names
+computes from the runs' records in docs/tradeoff/records, and every record names
 the command that trained it."""
 
 import re
@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO
 
-RECORDS = REPO / "docs" / "tradeoff" / "runs"
+RECORDS = REPO / "docs" / "tradeoff" / "records"
 RUN_ROW = re.compile(r"^\| ((?:esc10|ravdess)-fold\S+) \|")
 
 
