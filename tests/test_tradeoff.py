@@ -14,10 +14,9 @@ RECORDS = REPO / "docs" / "tradeoff" / "records"
 RUN_ROW = re.compile(r"^\| ((?:esc10|ravdess)-fold\S+) \|")
 
 
-@pytest.fixture(scope="module")
-def computed():
+def _tradeoff(*folders):
     """tradeoff.py's table rows by run name, and its printed commands."""
-    runs = sorted(str(path) for path in RECORDS.iterdir())
+    runs = sorted(str(path) for folder in folders for path in folder.iterdir())
     command = [sys.executable, "benchmarks/tradeoff.py", *runs, "--epochs", "60"]
     output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
     rows = {}
@@ -28,12 +27,17 @@ def computed():
     return rows, output
 
 
-def _table(document):
-    """Rows of the student table: (configuration, MACs, alone, distilled) cells."""
+@pytest.fixture(scope="module")
+def computed():
+    return _tradeoff(RECORDS)
+
+
+def _table(document, columns=4):
+    """Rows of a student table: (configuration, [MACs,] alone, distilled) cells."""
     rows = []
     for line in (REPO / document).read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"t_m = \d+, W = \d+", cells[0]):
+        if len(cells) == columns and re.fullmatch(r"t_m = \d+, W = \d+", cells[0]):
             rows.append(cells)
     return rows
 
@@ -61,3 +65,13 @@ def test_every_record_names_its_command(computed):
     assert len(rows) == len(list(RECORDS.iterdir()))
     for run in rows:
         assert re.search(rf"^{run}: erann train .*--fold 1", output, re.M), run
+
+
+def test_the_4s_teacher_table_is_computed_from_its_records():
+    rows, _ = _tradeoff(RECORDS, RECORDS.parent / "teacher-4s")
+    table = _table("docs/tradeoff.md", columns=3)
+    assert len(table) == 3
+    for configuration, alone, taught in table:
+        tm, width = re.findall(r"\d+", configuration)
+        name = f"esc10-fold1-4x{tm}-{width}"
+        assert (alone, taught) == (rows[name][6], rows[name + "-taught"][6]), configuration
