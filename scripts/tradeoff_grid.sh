@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The t_m trade-off grid of docs/tradeoff.md, resumable: run it again (after a
-# kill, or in the next session) and each finished run is skipped, an
-# interrupted one goes on with --resume, the rest start in order.
+# kill, or in the next session) and each finished run is skipped (a student
+# also when RECORDS holds it: a new machine has no run folders), an interrupted
+# one goes on with --resume, the rest start in order.
 #
 #   scripts/tradeoff_grid.sh esc10|ravdess RUNS [FOLD]     # default fold 1
 #
@@ -42,17 +43,19 @@ read -ra erann <<<"${ERANN:-erann}"
 read -ra flags <<<"${FLAGS:-}"
 mkdir -p "$runs"
 
-finished() {  # NAME: RUNS/NAME trained all its planned epochs
+finished() {  # FOLDER: a run folder (or its records) that trained all its planned epochs
     python3 -c "
 import json, sys; m = json.load(open(sys.argv[1]))
-sys.exit(m['epochs'] != m['planned_epochs'])" "$runs/$1/metrics.json" 2>/dev/null
+sys.exit(m['epochs'] != m['planned_epochs'])" "$1/metrics.json" 2>/dev/null
 }
 
-run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished
+run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished (a student: or is recorded)
     local name=$1 out=$runs/$1
     shift
-    if finished "$name"; then
+    if finished "$out"; then
         echo "== $out: finished"
+    elif [ "$name" != "$teacher" ] && [ -n "${RECORDS:-}" ] && finished "$RECORDS/$name"; then
+        echo "== $RECORDS/$name: finished in an earlier session"
     elif [ -f "$out/config.json" ]; then  # a time limit it began with no longer holds
         echo "== $out: resuming"
         "${erann[@]}" train --resume --output "$out" --data "$data" --max-minutes 1e9 "${flags[@]}"
@@ -60,7 +63,7 @@ run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished
         echo "== $out: starting"
         "${erann[@]}" train --data "$data" --fold "$fold" --output "$out" "$@" "${flags[@]}"
     fi
-    finished "$name" && keep "$name"
+    finished "$out" && keep "$name"
     return 0
 }
 
@@ -103,7 +106,7 @@ teacher=$dataset-fold$fold-teacher-$teacher_model
 read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
 run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
     --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
-finished "$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
+finished "$runs/$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
 for model in ${MODELS:-$models}; do
     student "$dataset-fold$fold-$model" --recipe "$student_recipe" --model "ERANN-$model" \
         --epochs "${EPOCHS:-60}"
