@@ -7,12 +7,12 @@
 #   scripts/tradeoff_grid.sh esc10|ravdess RUNS [FOLD]     # default fold 1
 #
 # First the fold's teacher, never seeing FOLD: the shipped big model's
-# configuration and recipe on the students' crops (ESC-10: ERANN-4x2-2, one-cycle
-# at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130 epochs). Then for each student configuration (ESC-10: W = 1
-# at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4) a run trained
-# alone and one distilled from the teacher, with the CPU recipe (esc10-cpu,
-# ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
-#   python benchmarks/tradeoff.py RUNS/esc10-fold1-4x* --png docs/tradeoff.png
+# configuration and recipe, on the students' crops (ESC-10: ERANN-4x2-2, one-cycle
+# at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130 epochs). Then for each student
+# (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4)
+# a run trained alone and one distilled from the teacher, with the CPU recipe
+# (esc10-cpu, ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
+#   python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold1-* --png docs/tradeoff.png
 #
 # Environment (defaults for this CPU, one run at a time):
 #   DATA      the dataset's folder (../shared/data/DATASET)
