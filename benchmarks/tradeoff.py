@@ -58,7 +58,7 @@ def load_run(folder, epochs):
         "tm": settings.tm,
         "width": settings.width,
         "macs_per_second": cost.macs / COST_SECONDS,
-        "teacher": ", ".join(os.path.basename(t.rstrip("/")) for t in config.teacher) or "-",
+        "teachers": [os.path.basename(t.rstrip("/")) for t in config.teacher],
         "epochs": last,
         "score": scored[-1]["val_score"],
         "mean5": float(np.mean(recent)),
@@ -76,7 +76,7 @@ def print_table(rows, epochs):
         short = " (short)" if row["epochs"] < epochs else ""
         print(
             f"| {row['run']} | {row['model']} | {row['macs_per_second'] / 1e9:.3f} | "
-            f"{row['teacher']} | {row['epochs']}{short} | {row['score']:.3f} | "
+            f"{', '.join(row['teachers']) or '-'} | {row['epochs']}{short} | {row['score']:.3f} | "
             f"{row['mean5']:.3f} |"
         )
     print()
@@ -92,7 +92,7 @@ def plot(rows, path):
         runs = [r for r in rows if r["dataset"] == dataset]
         students = [r for r in runs if not r.get("is_teacher")]
         for taught, marker, name in ((False, "o", "trained alone"), (True, "^", "distilled")):
-            chosen = [r for r in students if (r["teacher"] != "-") == taught]
+            chosen = [r for r in students if bool(r["teachers"]) == taught]
             for fold in sorted({r["fold"] for r in chosen}):
                 points = sorted(
                     (r for r in chosen if r["fold"] == fold), key=lambda r: r["macs_per_second"]
@@ -133,12 +133,12 @@ def main():
     parser.add_argument("--png", help="write the plot here")
     args = parser.parse_args()
     rows = [load_run(folder, args.epochs) for folder in args.runs]
-    teachers = {row["teacher"] for row in rows}
+    teachers = {name for row in rows for name in row["teachers"]}  # an ensemble's too
     rows = [  # a teacher as it taught: all its epochs
         {**load_run(folder, 10**9), "is_teacher": True} if row["run"] in teachers else row
         for folder, row in zip(args.runs, rows, strict=True)
     ]
-    rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teacher"], r["macs_per_second"]))
+    rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teachers"], r["macs_per_second"]))
     print_table(rows, args.epochs)
     if args.png:
         plot(rows, args.png)
