@@ -14,6 +14,16 @@ RECORDS = REPO / "docs" / "tradeoff" / "records"
 RUN_ROW = re.compile(r"^\| ((?:esc10|ravdess)-fold\S+) \|")
 
 
+def _cells(line):
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _run_name(configuration):
+    """The grid's folder (scripts/tradeoff_grid.sh) for a row "t_m = T, W = W"."""
+    tm, width = re.findall(r"\d+", configuration)
+    return f"esc10-fold1-4x{tm}-{width}"
+
+
 def _tradeoff(*folders):
     """tradeoff.py's table rows by run name, and its printed commands."""
     runs = sorted(str(path) for folder in folders for path in folder.iterdir())
@@ -22,7 +32,7 @@ def _tradeoff(*folders):
     rows = {}
     for line in output.splitlines():
         if RUN_ROW.match(line):
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            cells = _cells(line)
             rows[cells[0]] = cells
     return rows, output
 
@@ -36,7 +46,7 @@ def _table(document, columns=4):
     """Rows of a student table: (configuration, [MACs,] alone, distilled) cells."""
     rows = []
     for line in (REPO / document).read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        cells = _cells(line)
         if len(cells) == columns and re.fullmatch(r"t_m = \d+, W = \d+", cells[0]):
             rows.append(cells)
     return rows
@@ -48,8 +58,7 @@ def test_student_table_is_computed_from_the_records(computed, document):
     table = _table(document)
     assert table, f"{document} has no trade-off table"
     for configuration, macs, alone, taught in table:
-        tm, width = re.findall(r"\d+", configuration)
-        name = f"esc10-fold1-4x{tm}-{width}"  # the grid's folders: scripts/tradeoff_grid.sh
+        name = _run_name(configuration)
         for run, cell in ((name, alone), (name + "-taught", taught)):
             if run not in rows:
                 assert cell.startswith("-"), f"{document}: {run} has no record"
@@ -72,6 +81,5 @@ def test_the_4s_teacher_table_is_computed_from_its_records():
     table = _table("docs/tradeoff.md", columns=3)
     assert len(table) == 3
     for configuration, alone, taught in table:
-        tm, width = re.findall(r"\d+", configuration)
-        name = f"esc10-fold1-4x{tm}-{width}"
+        name = _run_name(configuration)
         assert (alone, taught) == (rows[name][6], rows[name + "-taught"][6]), configuration
