@@ -91,7 +91,10 @@ def plot(rows, path):
     for axis, dataset in zip(axes[0], datasets, strict=True):
         runs = [r for r in rows if r["dataset"] == dataset]
         students = [r for r in runs if not r.get("is_teacher")]
-        for taught, marker, name in ((False, "o", "trained alone"), (True, "^", "distilled")):
+        for taught, marker, name, offset in (
+            (False, "o", "trained alone", 4),  # label offset in points
+            (True, "^", "distilled", -10),  # labels below, clear of the points alone
+        ):
             chosen = [r for r in students if bool(r["teachers"]) == taught]
             for fold in sorted({r["fold"] for r in chosen}):
                 points = sorted(
@@ -101,7 +104,10 @@ def plot(rows, path):
                 y = [r["mean5"] for r in points]
                 axis.plot(x, y, marker=marker, label=f"{name}, fold {fold}")
                 for r, xi, yi in zip(points, x, y, strict=True):
-                    axis.annotate(r["model"].split("x", 1)[1], (xi, yi), fontsize=7)
+                    label = r["model"].split("x", 1)[1]
+                    axis.annotate(
+                        label, (xi, yi), (4, offset), textcoords="offset points", fontsize=7
+                    )
         for r in runs:
             if r.get("is_teacher"):
                 x, y = r["macs_per_second"] / 1e9, r["mean5"]

@@ -60,11 +60,14 @@ def recipe_settings(settings):
 
 def training_command(config):
     """The `erann train` command line that a run's TrainConfig describes:
-    a flag for every setting that is not its default.
+    a flag for every setting that is not its default, but the time limit,
+    which bounds one sitting (`--resume` may give another), not what is trained.
 
     Example:
     >>> from erann_tf.training.config import TrainConfig
-    >>> training_command(TrainConfig(recipe="fsdd", data="d", output="o", tm=4, cache=False))
+    >>> training_command(
+    ...     TrainConfig(recipe="fsdd", data="d", output="o", tm=4, cache=False, max_minutes=9)
+    ... )
     'erann train --recipe fsdd --data d --output o --tm 4 --no-cache'
     """
     words = ["erann", "train"]
@@ -72,7 +75,7 @@ def training_command(config):
     recorded = names(kind=RECORDED)
     for name in names():
         value = getattr(config, name)
-        if name in recorded or value == defaults[name]:
+        if name in recorded or name == "max_minutes" or value == defaults[name]:
             continue
         if isinstance(value, tuple):
             words += [word for item in value for word in (flag(name), str(item))]
