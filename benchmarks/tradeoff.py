@@ -7,12 +7,16 @@ weights) at an equal budget of epochs: the score at epoch --epochs and the mean
 of the validated epochs among the five up to it (one epoch's score on 80 clips
 is noisy); a teacher of other runs, at its last epoch. A run still short of
 --epochs is shown with the epochs it has, marked. Below the table, the command
-that trained each run. With --png, accuracy against MACs per second of audio,
-one panel per dataset, with the published anchors that are comparable: ACDNet's
-ESC-10 accuracies (its multiply-adds are counted on other inputs, so they are
-lines, not points) and YAMNet's cost (0.07 G per second of audio).
+that trained each run, then per dataset the students' table: each
+configuration's mean-of-5 score on each fold, trained alone and distilled, and
+with several folds the mean over them (only where every fold has a run). With
+--png, accuracy against MACs per second of audio, one panel per dataset (means
+over folds as lines, each fold's runs as small points), with the published
+anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
+counted on other inputs, so they are lines, not points) and YAMNet's cost (0.07
+G per second of audio).
 
-    python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold1-* --png docs/tradeoff.png
+    python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold* --png docs/tradeoff.png
 """
 
 import argparse
@@ -84,38 +88,97 @@ def print_table(rows, epochs):
         print(f"{row['run']}: {row['command']}")
 
 
+def students(rows, dataset):
+    """{(tm, width): {taught: {fold: row}}} for a dataset's students (no teachers)."""
+    table = {}
+    for row in rows:
+        if row["dataset"] == dataset and not row.get("is_teacher"):
+            configuration = table.setdefault((row["tm"], row["width"]), {False: {}, True: {}})
+            configuration[bool(row["teachers"])][row["fold"]] = row
+    return dict(sorted(table.items(), key=lambda item: next(iter_runs(item[1]))["macs_per_second"]))
+
+
+def iter_runs(configuration):
+    return (row for by_fold in configuration.values() for row in by_fold.values())
+
+
+def folds_of(table):
+    return sorted(
+        {row["fold"] for configuration in table.values() for row in iter_runs(configuration)}
+    )
+
+
+def fold_mean(by_fold, folds):
+    """The mean of the folds' mean-of-5 scores, or None unless every fold has a run."""
+    if not folds or any(fold not in by_fold for fold in folds):
+        return None
+    return float(np.mean([by_fold[fold]["mean5"] for fold in folds]))
+
+
+def print_students(rows, dataset, epochs):
+    table = students(rows, dataset)
+    folds = folds_of(table)
+    columns = [f"fold {fold}" for fold in folds] + (["mean"] if len(folds) > 1 else [])
+    header = [f"student ({dataset}, {epochs} epochs)", "G multiply-adds per s of audio"]
+    header += [f"{kind}, {column}" for kind in ("alone", "distilled") for column in columns]
+    print(f"\n| {' | '.join(header)} |")
+    print("|" + " --- |" * len(header))
+
+    def cell(score):
+        return "-" if score is None else f"{score:.3f}"
+
+    for (tm, width), configuration in table.items():
+        macs = next(iter_runs(configuration))["macs_per_second"]
+        cells = [f"t_m = {tm}, W = {width}", f"{macs / 1e9:.3f}"]
+        for taught in (False, True):
+            by_fold = configuration[taught]
+            cells += [cell(by_fold[f]["mean5"] if f in by_fold else None) for f in folds]
+            cells += [cell(fold_mean(by_fold, folds))] if len(folds) > 1 else []
+        print(f"| {' | '.join(cells)} |")
+
+
 def plot(rows, path):
     plt = plots.pyplot()
     datasets = sorted({row["dataset"] for row in rows})
     figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
     for axis, dataset in zip(axes[0], datasets, strict=True):
         runs = [r for r in rows if r["dataset"] == dataset]
-        students = [r for r in runs if not r.get("is_teacher")]
-        for taught, marker, name, offset in (
-            (False, "o", "trained alone", 4),  # label offset in points
-            (True, "^", "distilled", -10),  # labels below, clear of the points alone
+        table = students(rows, dataset)
+        folds = folds_of(table)
+        for taught, marker, color, name, offset in (
+            (False, "o", "C0", "trained alone", 4),  # label offset in points
+            (True, "^", "C1", "distilled", -10),  # labels below, clear of the points alone
         ):
-            chosen = [r for r in students if bool(r["teachers"]) == taught]
-            for fold in sorted({r["fold"] for r in chosen}):
-                points = sorted(
-                    (r for r in chosen if r["fold"] == fold), key=lambda r: r["macs_per_second"]
-                )
-                x = [r["macs_per_second"] / 1e9 for r in points]
-                y = [r["mean5"] for r in points]
-                axis.plot(x, y, marker=marker, label=f"{name}, fold {fold}")
-                for r, xi, yi in zip(points, x, y, strict=True):
-                    label = r["model"].split("x", 1)[1]
-                    axis.annotate(
-                        label, (xi, yi), (4, offset), textcoords="offset points", fontsize=7
-                    )
-        for r in runs:
-            if r.get("is_teacher"):
-                x, y = r["macs_per_second"] / 1e9, r["mean5"]
-                axis.plot(x, y, "k*", markersize=10)
-                label = f"teacher {r['model']}, {r['epochs']} epochs"
-                axis.annotate(
-                    label, (x, y), (-8, 8), textcoords="offset points", fontsize=7, ha="right"
-                )
+            points = []  # (MACs, mean over folds, label) where every fold has a run
+            for (tm, width), configuration in table.items():
+                by_fold = configuration[taught]
+                for row in by_fold.values():
+                    x = row["macs_per_second"] / 1e9
+                    axis.plot(x, row["mean5"], marker, color=color, alpha=0.35, markersize=4)
+                mean = fold_mean(by_fold, folds)
+                if mean is not None:
+                    x = next(iter(by_fold.values()))["macs_per_second"] / 1e9
+                    points.append((x, mean, f"{tm}-{width}"))
+            if not points:
+                continue
+            x, y, labels = zip(*points, strict=True)
+            names = ", ".join(str(fold) for fold in folds)
+            where = f"fold {names}" if len(folds) == 1 else f"mean of folds {names}"
+            axis.plot(x, y, marker=marker, color=color, label=f"{name}, {where}")
+            for xi, yi, label in points:
+                axis.annotate(label, (xi, yi), (4, offset), textcoords="offset points", fontsize=7)
+        for rank, r in enumerate(r for r in runs if r.get("is_teacher")):
+            x, y = r["macs_per_second"] / 1e9, r["mean5"]
+            axis.plot(x, y, "k*", markersize=10)
+            label = f"teacher {r['model']}, fold {r['fold']}, {r['epochs']} epochs"
+            axis.annotate(  # one line up per teacher: folds' teachers share an x
+                label,
+                (x, y),
+                (-8, 8 + 10 * rank),
+                textcoords="offset points",
+                fontsize=7,
+                ha="right",
+            )
         axis.set_xscale("log")
         axis.set_xlim(0.05, 3.0)
         for (label, accuracy), align in zip(
@@ -146,6 +209,8 @@ def main():
     ]
     rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teachers"], r["macs_per_second"]))
     print_table(rows, args.epochs)
+    for dataset in sorted({row["dataset"] for row in rows}):
+        print_students(rows, dataset, args.epochs)
     if args.png:
         plot(rows, args.png)
 

@@ -12,7 +12,7 @@
 # (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4)
 # a run trained alone and one distilled from the teacher, with the CPU recipe
 # (esc10-cpu, ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
-#   python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold1-* --png docs/tradeoff.png
+#   python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold* --png docs/tradeoff.png
 #
 # Environment (defaults for this CPU, one run at a time):
 #   DATA      the dataset's folder (../shared/data/DATASET)
