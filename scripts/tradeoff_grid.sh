@@ -6,12 +6,13 @@
 #
 #   scripts/tradeoff_grid.sh esc10|ravdess RUNS [FOLD]     # default fold 1
 #
-# First the fold's teacher, never seeing FOLD: the shipped big model's
-# configuration and recipe, on the students' crops (ESC-10: ERANN-4x2-2, one-cycle
-# at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130 epochs). Then for each student
-# (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2; RAVDESS: W = 1 at t_m 2 and 4)
-# a run trained alone and one distilled from the teacher, with the CPU recipe
-# (esc10-cpu, ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
+# First the fold's teacher (unless every taught student is done), never seeing
+# FOLD: the shipped big model's configuration and recipe, on the students' crops
+# (ESC-10: ERANN-4x2-2, one-cycle at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130
+# epochs). Then for each student (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2;
+# RAVDESS: W = 1 at t_m 2 and 4) a run distilled from the teacher and, once every
+# student is taught, one trained alone, with the CPU recipe (esc10-cpu,
+# ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
 #   python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold* --png docs/tradeoff.png
 #
 # Environment (defaults for this CPU, one run at a time):
@@ -49,12 +50,16 @@ import json, sys; m = json.load(open(sys.argv[1]))
 sys.exit(m['epochs'] != m['planned_epochs'])" "$1/metrics.json" 2>/dev/null
 }
 
+recorded() {  # NAME: RECORDS holds NAME's finished run
+    [ -n "${RECORDS:-}" ] && finished "$RECORDS/$1"
+}
+
 run() {  # NAME FLAGS...: train into RUNS/NAME unless it has finished (a student: or is recorded)
     local name=$1 out=$runs/$1
     shift
     if finished "$out"; then
         echo "== $out: finished"
-    elif [ "$name" != "$teacher" ] && [ -n "${RECORDS:-}" ] && finished "$RECORDS/$name"; then
+    elif [ "$name" != "$teacher" ] && recorded "$name"; then
         echo "== $RECORDS/$name: finished in an earlier session"
     elif [ -f "$out/config.json" ]; then  # a time limit it began with no longer holds
         echo "== $out: resuming"
@@ -104,14 +109,25 @@ esac
 
 teacher=$dataset-fold$fold-teacher-$teacher_model
 read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
-run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
-    --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
-finished "$runs/$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
+untaught=0  # taught students neither finished here nor recorded: they need the teacher
+for model in ${MODELS:-$models}; do
+    name=$dataset-fold$fold-$model-taught
+    finished "$runs/$name" || recorded "$name" || untaught=$((untaught + 1))
+done
+if [ $untaught -gt 0 ]; then
+    run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
+        --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
+    finished "$runs/$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
+fi
+# The taught students first, while the teacher's folder exists (a new machine has none);
+# the students alone need no teacher.
+for model in ${MODELS:-$models}; do
+    student "$dataset-fold$fold-$model-taught" --recipe "$student_recipe" \
+        --model "ERANN-$model" --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
+done
 for model in ${MODELS:-$models}; do
     student "$dataset-fold$fold-$model" --recipe "$student_recipe" --model "ERANN-$model" \
         --epochs "${EPOCHS:-60}"
-    student "$dataset-fold$fold-$model-taught" --recipe "$student_recipe" \
-        --model "ERANN-$model" --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
 done
 failed=0
 for pid in $(jobs -p); do wait "$pid" || failed=1; done
