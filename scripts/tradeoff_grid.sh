@@ -88,17 +88,19 @@ student() {  # NAME FLAGS...: `run`, in the background with its own log when PAR
 }
 
 # Per dataset: the teacher's configuration and recipe flags (the shipped big
-# model's), its epochs, the students' recipe and configurations.
+# model's, and --deterministic: a session on a new machine that must train the
+# teacher again gets the same one, its history the proof), its epochs, the
+# students' recipe and configurations.
 case $dataset in
 esc10)  # the teacher trains on the students' 3.3 s crops, which it sees when it teaches
     teacher_model=4x2-2 teacher_epochs=80
     teacher_recipe=(--recipe esc10 --crop-seconds 3.3 --schedule one_cycle --learning-rate 5e-4
-        --validate-every 5)
+        --validate-every 5 --deterministic)
     student_recipe=esc10-cpu models="4x1-1 4x2-1 4x4-1 4x8-1 4x4-2"
     ;;
 ravdess)
     teacher_model=3x1-2 teacher_epochs=130
-    teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6)
+    teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6 --deterministic)
     student_recipe=ravdess-cpu models="3x2-1 3x4-1"
     ;;
 *)
