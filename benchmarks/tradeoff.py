@@ -11,7 +11,7 @@ that trained each run, then per dataset the students' table: each
 configuration's mean-of-5 score on each fold, trained alone and distilled, and
 with several folds the mean over them (only where every fold has a run). With
 --png, accuracy against MACs per second of audio, one panel per dataset (means
-over folds as lines, each fold's runs as small points), with the published
+over folds as lines, each fold's runs as faint ones), with the published
 anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
 counted on other inputs, so they are lines, not points) and YAMNet's cost (0.07
 G per second of audio).
@@ -149,12 +149,15 @@ def plot(rows, path):
             (False, "o", "C0", "trained alone", 4),  # label offset in points
             (True, "^", "C1", "distilled", -10),  # labels below, clear of the points alone
         ):
+            for rank, fold in enumerate(folds if len(folds) > 1 else []):  # each fold, faint
+                runs_of_fold = [c[taught][fold] for c in table.values() if fold in c[taught]]
+                x = [row["macs_per_second"] / 1e9 for row in runs_of_fold]
+                y = [row["mean5"] for row in runs_of_fold]
+                label = f"{name}, each fold" if rank == 0 else None
+                axis.plot(x, y, marker=marker, color=color, alpha=0.3, markersize=4, label=label)
             points = []  # (MACs, mean over folds, label) where every fold has a run
             for (tm, width), configuration in table.items():
                 by_fold = configuration[taught]
-                for row in by_fold.values():
-                    x = row["macs_per_second"] / 1e9
-                    axis.plot(x, row["mean5"], marker, color=color, alpha=0.35, markersize=4)
                 mean = fold_mean(by_fold, folds)
                 if mean is not None:
                     x = next(iter(by_fold.values()))["macs_per_second"] / 1e9
