@@ -89,8 +89,8 @@ student() {  # NAME FLAGS...: `run`, in the background with its own log when PAR
 
 # Per dataset: the teacher's configuration and recipe flags (the shipped big
 # model's, and --deterministic: a session on a new machine that must train the
-# teacher again gets the same one, its history the proof), its epochs, the
-# students' recipe and configurations.
+# teacher again should get the same one; compare its validation scores with the
+# record's history), its epochs, the students' recipe and configurations.
 case $dataset in
 esc10)  # the teacher trains on the students' 3.3 s crops, which it sees when it teaches
     teacher_model=4x2-2 teacher_epochs=80
