@@ -95,11 +95,16 @@ def students(rows, dataset):
         if row["dataset"] == dataset and not row.get("is_teacher"):
             configuration = table.setdefault((row["tm"], row["width"]), {False: {}, True: {}})
             configuration[bool(row["teachers"])][row["fold"]] = row
-    return dict(sorted(table.items(), key=lambda item: next(iter_runs(item[1]))["macs_per_second"]))
+    return dict(sorted(table.items(), key=lambda item: macs_of(item[1])))
 
 
 def iter_runs(configuration):
     return (row for by_fold in configuration.values() for row in by_fold.values())
+
+
+def macs_of(configuration):
+    """Multiply-adds per second of audio: every run of a configuration has the same."""
+    return next(iter_runs(configuration))["macs_per_second"]
 
 
 def folds_of(table):
@@ -128,8 +133,7 @@ def print_students(rows, dataset, epochs):
         return "-" if score is None else f"{score:.3f}"
 
     for (tm, width), configuration in table.items():
-        macs = next(iter_runs(configuration))["macs_per_second"]
-        cells = [f"t_m = {tm}, W = {width}", f"{macs / 1e9:.3f}"]
+        cells = [f"t_m = {tm}, W = {width}", f"{macs_of(configuration) / 1e9:.3f}"]
         for taught in (False, True):
             by_fold = configuration[taught]
             cells += [cell(by_fold[f]["mean5"] if f in by_fold else None) for f in folds]
@@ -157,14 +161,12 @@ def plot(rows, path):
                 axis.plot(x, y, marker=marker, color=color, alpha=0.3, markersize=4, label=label)
             points = []  # (MACs, mean over folds, label) where every fold has a run
             for (tm, width), configuration in table.items():
-                by_fold = configuration[taught]
-                mean = fold_mean(by_fold, folds)
+                mean = fold_mean(configuration[taught], folds)
                 if mean is not None:
-                    x = next(iter(by_fold.values()))["macs_per_second"] / 1e9
-                    points.append((x, mean, f"{tm}-{width}"))
+                    points.append((macs_of(configuration) / 1e9, mean, f"{tm}-{width}"))
             if not points:
                 continue
-            x, y, labels = zip(*points, strict=True)
+            x, y, _ = zip(*points, strict=True)
             names = ", ".join(str(fold) for fold in folds)
             where = f"fold {names}" if len(folds) == 1 else f"mean of folds {names}"
             axis.plot(x, y, marker=marker, color=color, label=f"{name}, {where}")
