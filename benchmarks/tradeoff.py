@@ -13,10 +13,11 @@ with several folds the mean over them (only where every fold has a run). With
 --png, accuracy against MACs per second of audio, one panel per dataset (means
 over folds as lines, each fold's runs as faint ones), with the published
 anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
-counted on other inputs, so they are lines, not points) and YAMNet's cost (0.07
-G per second of audio).
+counted on other inputs, so they are lines, not points), the ERANN paper's
+RAVDESS models trained from scratch (points, on its own split), and YAMNet's
+cost (0.07 G per second of audio).
 
-    python benchmarks/tradeoff.py docs/tradeoff/records/esc10-fold* --png docs/tradeoff.png
+    python benchmarks/tradeoff.py docs/tradeoff/records/* --png docs/tradeoff.png
 """
 
 import argparse
@@ -33,6 +34,11 @@ from erann_tf.training.run_metadata import training_command
 
 ANCHORS = {  # dataset: (label, accuracy) lines from the papers
     "esc10": [("ACDNet, from scratch", 0.9665), ("ACDNet compressed 97%", 0.9625)],
+}
+# The ERANN paper's RAVDESS models from scratch (DESIGN.md section 1): (t_m, W, accuracy), at
+# the multiply-adds this package counts for them; its own cross-validation, not our folds.
+PAPER_POINTS = {
+    "ravdess": [(2, 3, 0.731), (1, 4, 0.748), (2, 4, 0.741), (4, 4, 0.722), (4, 5, 0.720)],
 }
 YAMNET_MACS_PER_SECOND = 0.07e9
 # The cards' window: 512 frames, a multiple of 16 t_m for every t_m <= 32, so no
@@ -61,6 +67,7 @@ def load_run(folder, epochs):
         "model": f"ERANN-{settings.crop_seconds:g}x{settings.tm}-{settings.width}",
         "tm": settings.tm,
         "width": settings.width,
+        "classes": classes,
         "macs_per_second": cost.macs / COST_SECONDS,
         "teachers": [os.path.basename(t.rstrip("/")) for t in config.teacher],
         "epochs": last,
@@ -141,6 +148,22 @@ def print_students(rows, dataset, epochs):
         print(f"| {' | '.join(cells)} |")
 
 
+def plot_paper_points(axis, dataset, classes):
+    points = PAPER_POINTS.get(dataset, [])
+    for rank, (tm, width, accuracy) in enumerate(points):
+        macs = complexity(tm, width, classes, seconds=COST_SECONDS).macs / COST_SECONDS / 1e9
+        label = "ERANN paper, from scratch (its own split)" if rank == 0 else None
+        axis.plot(macs, accuracy, "x", color="grey", label=label)
+        axis.annotate(
+            f"{tm}-{width}",
+            (macs, accuracy),
+            (4, 4),
+            textcoords="offset points",
+            fontsize=7,
+            color="grey",
+        )
+
+
 def plot(rows, path):
     plt = plots.pyplot()
     datasets = sorted({row["dataset"] for row in rows})
@@ -184,8 +207,9 @@ def plot(rows, path):
                 fontsize=7,
                 ha="right",
             )
+        plot_paper_points(axis, dataset, classes=runs[0]["classes"])
         axis.set_xscale("log")
-        axis.set_xlim(0.05, 3.0)
+        axis.set_xlim(0.05, 8.0 if dataset in PAPER_POINTS else 3.0)
         for (label, accuracy), align in zip(
             ANCHORS.get(dataset, []), ("bottom", "top"), strict=False
         ):

@@ -22,6 +22,8 @@
 #   PARALLEL  1: the students all at once once the teacher has finished (a GPU),
 #             each logging to RUNS/logs/NAME.log
 #   MODELS    the students' configurations, in the order to train them
+#   ALONE     1: only the students alone, no teacher (a fold whose teacher is
+#             beyond this sitting's compute)
 #   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
 #   TEACHER_FLAGS   more flags for the teacher alone
 #   RECORDS   copy each finished run's small files (config, history, metrics,
@@ -112,7 +114,9 @@ esac
 teacher=$dataset-fold$fold-teacher-$teacher_model
 read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
 untaught=0  # taught students neither finished here nor recorded: they need the teacher
-for model in ${MODELS:-$models}; do
+taught=${MODELS:-$models}
+[ "${ALONE:-0}" = 1 ] && taught=""
+for model in $taught; do
     name=$dataset-fold$fold-$model-taught
     finished "$runs/$name" || recorded "$name" || untaught=$((untaught + 1))
 done
@@ -123,7 +127,7 @@ if [ $untaught -gt 0 ]; then
 fi
 # The taught students first, while the teacher's folder exists (a new machine has none);
 # the students alone need no teacher.
-for model in ${MODELS:-$models}; do
+for model in $taught; do
     student "$dataset-fold$fold-$model-taught" --recipe "$student_recipe" \
         --model "ERANN-$model" --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
 done
