@@ -9,7 +9,9 @@ is noisy); a teacher of other runs, at its last epoch. A run still short of
 --epochs is shown with the epochs it has, marked. Below the table, the command
 that trained each run, then per dataset the students' table: each
 configuration's mean-of-5 score on each fold, trained alone and distilled, and
-with several folds the mean over them (only where every fold has a run). With
+with several folds the mean over them (only where every fold has a run); the
+grid's runs have seed 0, and a point trained with more seeds gets a row of
+its spread below. With
 --png, accuracy against MACs per second of audio, one panel per dataset (means
 over folds as lines, each fold's runs as faint ones), with the published
 anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
@@ -64,6 +66,7 @@ def load_run(folder, epochs):
         "run": os.path.basename(folder.rstrip("/")),
         "dataset": get_recipe(settings.recipe).source,
         "fold": config.fold,
+        "seed": config.seed,
         "model": f"ERANN-{settings.crop_seconds:g}x{settings.tm}-{settings.width}",
         "tm": settings.tm,
         "width": settings.width,
@@ -96,10 +99,11 @@ def print_table(rows, epochs):
 
 
 def students(rows, dataset):
-    """{(tm, width): {taught: {fold: row}}} for a dataset's students (no teachers)."""
+    """{(tm, width): {taught: {fold: row}}} for a dataset's students (no teachers), one seed:
+    the grid's (0); other seeds measure the spread (`print_seeds`)."""
     table = {}
     for row in rows:
-        if row["dataset"] == dataset and not row.get("is_teacher"):
+        if row["dataset"] == dataset and not row.get("is_teacher") and row["seed"] == 0:
             configuration = table.setdefault((row["tm"], row["width"]), {False: {}, True: {}})
             configuration[bool(row["teachers"])][row["fold"]] = row
     return dict(sorted(table.items(), key=lambda item: macs_of(item[1])))
@@ -146,6 +150,28 @@ def print_students(rows, dataset, epochs):
             cells += [cell(by_fold[f]["mean5"] if f in by_fold else None) for f in folds]
             cells += [cell(fold_mean(by_fold, folds))] if len(folds) > 1 else []
         print(f"| {' | '.join(cells)} |")
+
+
+def print_seeds(rows, epochs):
+    """A row per point trained with several seeds: each seed's mean-of-5 score and the spread."""
+    points = {}
+    for row in rows:
+        if not row.get("is_teacher"):
+            key = (row["dataset"], row["fold"], row["tm"], row["width"], bool(row["teachers"]))
+            points.setdefault(key, []).append(row)
+    points = {key: runs for key, runs in sorted(points.items()) if len(runs) > 1}
+    if not points:
+        return
+    print(f"\n| seeds ({epochs} epochs) | fold | teacher | scores by seed | mean | max - min |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for (dataset, fold, tm, width, taught), runs in points.items():
+        runs = sorted(runs, key=lambda row: row["seed"])
+        scores = [row["mean5"] for row in runs]
+        by_seed = ", ".join(f"{row['seed']}: {row['mean5']:.3f}" for row in runs)
+        print(
+            f"| {dataset}, t_m = {tm}, W = {width} | {fold} | {'yes' if taught else 'no'} | "
+            f"{by_seed} | {np.mean(scores):.3f} | {max(scores) - min(scores):.3f} |"
+        )
 
 
 def plot_paper_points(axis, dataset, classes):
@@ -240,6 +266,7 @@ def main():
     print_table(rows, args.epochs)
     for dataset in sorted({row["dataset"] for row in rows}):
         print_students(rows, dataset, args.epochs)
+    print_seeds(rows, args.epochs)
     if args.png:
         plot(rows, args.png)
 

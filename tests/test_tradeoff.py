@@ -52,10 +52,9 @@ def _table(document, columns):
     return rows
 
 
-def _students_table(text, dataset):
-    """The lines of the table headed "| student (DATASET, ...": its header, rule and rows."""
+def _table_headed(text, head):
+    """The lines of the table whose header starts with `head`: its header, rule and rows."""
     lines = text.splitlines()
-    head = f"| student ({dataset},"
     first = next((i for i, line in enumerate(lines) if line.startswith(head)), None)
     if first is None:
         return []
@@ -70,9 +69,17 @@ DATASETS = sorted({record.name.split("-fold")[0] for record in RECORDS.iterdir()
 @pytest.mark.parametrize("document", ["README.md", "docs/tradeoff.md"])
 def test_student_table_is_computed_from_the_records(computed, document, dataset):
     _, output = computed
-    table = _students_table((REPO / document).read_text(), dataset)
+    head = f"| student ({dataset},"
+    table = _table_headed((REPO / document).read_text(), head)
     assert table, f"{document} has no {dataset} trade-off table"
-    assert table == _students_table(output, dataset), f"{document}: not what tradeoff.py prints"
+    assert table == _table_headed(output, head), f"{document}: not what tradeoff.py prints"
+
+
+def test_seed_table_is_computed_from_the_records(computed):
+    _, output = computed
+    table = _table_headed(output, "| seeds (")
+    document = (REPO / "docs/tradeoff.md").read_text()
+    assert table == _table_headed(document, "| seeds ("), "docs/tradeoff.md: seeds table"
 
 
 def test_every_record_names_its_command_and_has_its_budget(computed):
