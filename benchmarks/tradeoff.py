@@ -11,7 +11,7 @@ that trained each run, then per dataset the students' table: each
 configuration's mean-of-5 score on each fold, trained alone and distilled, and
 with several folds the mean over them (only where every fold has a run); the
 grid's runs have seed 0, and a point trained with more seeds gets a row of
-its spread below. With
+its spread below (and a cross per other seed in the plot). With
 --png, accuracy against MACs per second of audio, one panel per dataset (means
 over folds as lines, each fold's runs as faint ones), with the published
 anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
@@ -221,6 +221,11 @@ def plot(rows, path):
             axis.plot(x, y, marker=marker, color=color, label=f"{name}, {where}")
             for xi, yi, label in points:
                 axis.annotate(label, (xi, yi), (4, offset), textcoords="offset points", fontsize=7)
+        others = [r for r in runs if r["seed"] != 0 and not r.get("is_teacher")]
+        for rank, r in enumerate(others):  # the spread of seeds, beside the grid's seed 0
+            color = "C1" if r["teachers"] else "C0"
+            label = f"other seeds (fold {r['fold']})" if rank == 0 else None
+            axis.plot(r["macs_per_second"] / 1e9, r["mean5"], "x", color=color, label=label)
         for rank, r in enumerate(r for r in runs if r.get("is_teacher")):
             x, y = r["macs_per_second"] / 1e9, r["mean5"]
             axis.plot(x, y, "k*", markersize=10)
