@@ -89,6 +89,9 @@ def test_every_record_names_its_command_and_has_its_budget(computed):
         assert row[4] == "60" or "teacher" in run, f"{run} is short of 60 epochs"
         fold = re.match(r"(?:esc10|ravdess)-fold(\d+)-", run).group(1)
         assert re.search(rf"^{run}: erann train .*--fold {fold}\b", output, re.M), run
+        seed = re.search(r"-seed(\d+)$", run)  # other seeds than the grid's 0
+        if seed:
+            assert re.search(rf"^{run}: .* --seed {seed.group(1)}\b", output, re.M), run
 
 
 def test_the_4s_teacher_table_is_computed_from_its_records():
