@@ -48,6 +48,10 @@ YAMNET_MACS_PER_SECOND = 0.07e9
 COST_SECONDS = 4.0
 
 
+def macs_per_second(tm, width, classes):
+    return complexity(tm, width, classes, seconds=COST_SECONDS).macs / COST_SECONDS
+
+
 def load_run(folder, epochs):
     run = RunDir(folder)
     try:
@@ -61,7 +65,6 @@ def load_run(folder, epochs):
     last = scored[-1]["epoch"]
     recent = [e["val_score"] for e in scored if e["epoch"] > last - 5]  # any --validate-every
     classes = len(read_labels(run.path))
-    cost = complexity(settings.tm, settings.width, classes, seconds=COST_SECONDS)
     return {
         "run": os.path.basename(folder.rstrip("/")),
         "dataset": get_recipe(settings.recipe).source,
@@ -71,7 +74,7 @@ def load_run(folder, epochs):
         "tm": settings.tm,
         "width": settings.width,
         "classes": classes,
-        "macs_per_second": cost.macs / COST_SECONDS,
+        "macs_per_second": macs_per_second(settings.tm, settings.width, classes),
         "teachers": [os.path.basename(t.rstrip("/")) for t in config.teacher],
         "epochs": last,
         "score": scored[-1]["val_score"],
@@ -177,7 +180,7 @@ def print_seeds(rows, epochs):
 def plot_paper_points(axis, dataset, classes):
     points = PAPER_POINTS.get(dataset, [])
     for rank, (tm, width, accuracy) in enumerate(points):
-        macs = complexity(tm, width, classes, seconds=COST_SECONDS).macs / COST_SECONDS / 1e9
+        macs = macs_per_second(tm, width, classes) / 1e9
         label = "ERANN paper, from scratch (its own split)" if rank == 0 else None
         axis.plot(macs, accuracy, "x", color="grey", label=label)
         axis.annotate(

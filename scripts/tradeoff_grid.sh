@@ -24,6 +24,8 @@
 #   MODELS    the students' configurations, in the order to train them
 #   ALONE     1: only the students alone, no teacher (a fold whose teacher is
 #             beyond this sitting's compute)
+#   SEED      the students' seed (default 0); another adds "-seedN" to their
+#             names, to measure the spread of a point (the teacher keeps seed 0)
 #   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
 #   TEACHER_FLAGS   more flags for the teacher alone
 #   RECORDS   copy each finished run's small files (config, history, metrics,
@@ -114,10 +116,12 @@ esac
 teacher=$dataset-fold$fold-teacher-$teacher_model
 read -ra teacher_flags <<<"${TEACHER_FLAGS:-}"
 untaught=0  # taught students neither finished here nor recorded: they need the teacher
+suffix="" seed_flags=()
+if [ "${SEED:-0}" != 0 ]; then suffix=-seed$SEED seed_flags=(--seed "$SEED"); fi
 taught=${MODELS:-$models}
 [ "${ALONE:-0}" = 1 ] && taught=""
 for model in $taught; do
-    name=$dataset-fold$fold-$model-taught
+    name=$dataset-fold$fold-$model-taught$suffix
     finished "$runs/$name" || recorded "$name" || untaught=$((untaught + 1))
 done
 if [ $untaught -gt 0 ]; then
@@ -128,12 +132,13 @@ fi
 # The taught students first, while the teacher's folder exists (a new machine has none);
 # the students alone need no teacher.
 for model in $taught; do
-    student "$dataset-fold$fold-$model-taught" --recipe "$student_recipe" \
-        --model "ERANN-$model" --epochs "${EPOCHS:-60}" --teacher "$runs/$teacher"
+    student "$dataset-fold$fold-$model-taught$suffix" --recipe "$student_recipe" \
+        --model "ERANN-$model" --epochs "${EPOCHS:-60}" "${seed_flags[@]}" \
+        --teacher "$runs/$teacher"
 done
 for model in ${MODELS:-$models}; do
-    student "$dataset-fold$fold-$model" --recipe "$student_recipe" --model "ERANN-$model" \
-        --epochs "${EPOCHS:-60}"
+    student "$dataset-fold$fold-$model$suffix" --recipe "$student_recipe" --model "ERANN-$model" \
+        --epochs "${EPOCHS:-60}" "${seed_flags[@]}"
 done
 failed=0
 for pid in $(jobs -p); do wait "$pid" || failed=1; done
