@@ -1,8 +1,10 @@
 """The trade-off tables (README, docs/tradeoff.md) are what benchmarks/tradeoff.py
 computes from the runs' records in docs/tradeoff/records, and every record names
-the command that trained it."""
+the command that trained it; the longer-teaching table is what
+benchmarks/compare_runs.py prints for the command beside it."""
 
 import re
+import shlex
 import subprocess
 import sys
 
@@ -101,3 +103,25 @@ def test_the_4s_teacher_table_is_computed_from_its_records():
     for configuration, alone, taught in table:
         name = _run_name(configuration)
         assert (alone, taught) == (rows[name][6], rows[name + "-taught"][6]), configuration
+
+
+def _documented_command(document, program):
+    """The command in `document`'s code block that runs `program` (lines joined at
+    backslashes), as argv, without --png: the table is its output."""
+    text = (REPO / document).read_text().replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.strip().startswith(program))
+    argv = shlex.split(line)
+    if "--png" in argv:
+        del argv[argv.index("--png") : argv.index("--png") + 2]
+    return argv
+
+
+def test_the_longer_teaching_table_is_computed_from_its_records():
+    argv = _documented_command("docs/tradeoff.md", "python benchmarks/compare_runs.py")
+    assert any("docs/tradeoff/longer/" in arg for arg in argv), argv
+    command = [sys.executable, *argv[1:]]
+    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    head = "| run | epochs | last validation |"
+    table = _table_headed(output, head)
+    assert table, output
+    assert table == _table_headed((REPO / "docs/tradeoff.md").read_text(), head)
