@@ -26,11 +26,16 @@ def _run_name(configuration):
     return f"esc10-fold1-4x{tm}-{width}"
 
 
+def _stdout(script, *args):
+    """What a benchmarks/ script prints, run from the repository."""
+    command = [sys.executable, script, *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+
+
 def _tradeoff(*folders):
     """tradeoff.py's table rows by run name, and its printed commands."""
     runs = sorted(str(path) for folder in folders for path in folder.iterdir())
-    command = [sys.executable, "benchmarks/tradeoff.py", *runs, "--epochs", "60"]
-    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    output = _stdout("benchmarks/tradeoff.py", *runs, "--epochs", "60")
     rows = {}
     for line in output.splitlines():
         if RUN_ROW.match(line):
@@ -119,8 +124,7 @@ def _documented_command(document, program):
 def test_the_longer_teaching_table_is_computed_from_its_records():
     argv = _documented_command("docs/tradeoff.md", "python benchmarks/compare_runs.py")
     assert any("docs/tradeoff/longer/" in arg for arg in argv), argv
-    command = [sys.executable, *argv[1:]]
-    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    output = _stdout(*argv[1:])
     head = "| run | epochs | last validation |"
     table = _table_headed(output, head)
     assert table, output
