@@ -54,7 +54,9 @@ class TrainConfig:
     epochs: int | None = setting(
         60, help="epochs", rule=checks.integer(1), from_recipe=True, resume_may_change=True
     )
-    init_from: str | None = setting(help="a .keras model to fine-tune; its head is replaced")
+    init_from: str | None = setting(
+        help="a .keras model to start from; its head is replaced when its classes differ"
+    )
     on_bad_file: str = setting(
         "error",
         help="error: stop, naming the file; skip: leave it out and report it",
