@@ -5,6 +5,7 @@ class names by name."""
 import csv
 import json
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from erann_tf.data.clips import SourceError
 from erann_tf.data.loader import ClipLoader
 from erann_tf.data.sources import read_esc10, read_fsdd
-from erann_tf.inference import load_runner, predict_file
+from erann_tf.inference import load_ensemble, load_runner, predict_file
 from erann_tf.training.evaluation import predict_clips
 from tests.conftest import erann
 
@@ -122,6 +123,43 @@ def test_evaluate_writes_each_clip_s_scores(shared, tmp_path, capsys):
                          str(tmp_path / "." / "v.csv"))  # fmt: skip
     assert code == 2 and "is also --data: the command would overwrite what it reads" in err
     assert manifest.read_text() == before
+
+
+@pytest.mark.tf_only
+def test_several_models_are_scored_as_their_ensemble(shared, tmp_path, capsys):
+    """Several models: each clip's scores are the mean of theirs, in any mix of
+    formats; models of another task (classes, window) are refused in one line."""
+    esc10 = shared / "data" / "esc10"
+    clips = read_esc10(esc10).split("4")[1].subset(8)
+    loader = ClipLoader(clips).scan(progress=False)
+    small = str(REPO / "savedmodels" / "erann-esc10-small" / "model_float16.tflite")
+    runners = [load_runner("erann-esc10"), load_runner(small)]
+    window = runners[0].metadata.window_samples
+    alone = [predict_clips(runner, loader, window)[0] for runner in runners]
+    together, _ = predict_clips(load_ensemble(["erann-esc10", small]), loader, window)
+    np.testing.assert_allclose(together, np.mean(alone, axis=0), atol=1e-6)
+
+    csv_path = tmp_path / "ensemble.csv"
+    argv = ["evaluate", "erann-esc10", small, "--recipe", "esc10", "--data", str(esc10)]
+    argv += ["--fold", "4", "--max-clips", "8", "--json", "--predictions", str(csv_path)]
+    code, out, err = erann(capsys, *argv)
+    assert code == 0, err[-2000:]
+    result = json.loads(out)
+    assert result["format"] == "ensemble" and result["model"] == ["erann-esc10", small]
+    rows = list(csv.DictReader(csv_path.open()))
+    scores = np.array([[float(row[c]) for c in clips.classes] for row in rows])
+    np.testing.assert_allclose(scores, together, atol=2e-6)  # the CSV's 6 decimals
+    assert result["accuracy"] == np.mean(scores.argmax(1) == clips.targets().argmax(1))
+
+    shorter = tmp_path / "shorter"  # erann-esc10-small, said to take 3.3 s windows
+    shorter.mkdir()
+    shutil.copy(REPO / "savedmodels" / "erann-esc10-small" / "model.keras", shorter)
+    facts = json.loads((REPO / "savedmodels" / "erann-esc10-small" / "metadata.json").read_text())
+    (shorter / "metadata.json").write_text(json.dumps({**facts, "window_s": 3.3}))
+    for other, what in (("erann-fsdd", "classes"), (str(shorter), "window")):
+        code, _, err = erann(capsys, "evaluate", "erann-esc10", other, *argv[3:11])
+        assert code == 2 and f"not the {what} of" in err, err
+        assert len(err.strip().splitlines()) == 1
 
 
 def test_a_metric_that_cannot_be_computed_is_null_with_its_reason():

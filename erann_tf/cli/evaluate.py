@@ -23,8 +23,10 @@ def register(subparsers):
     )
     parser.add_argument(
         "model",
+        nargs="+",
         help="a shipped model's name, a model or run folder, a .keras or .tflite file, "
-        "or a SavedModel folder",
+        "or a SavedModel folder; several are scored as one ensemble, the mean of their "
+        "scores (to judge a --teacher ensemble before it teaches)",
     )
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
     parser.add_argument("--data", required=True, help="dataset folder or CSV manifest")
@@ -51,16 +53,16 @@ def register(subparsers):
 def run(args):
     from erann_tf.data.layouts import read_clips
     from erann_tf.data.loader import ClipLoader
-    from erann_tf.inference import load_runner
+    from erann_tf.inference import load_ensemble
     from erann_tf.training.evaluation import evaluate
     from erann_tf.training.recipes import get_recipe
 
     recipe = get_recipe(args.recipe)
     if args.predictions and os.path.isdir(args.predictions):
         raise ValueError(f"--predictions {args.predictions} is a folder; give a CSV file's path")
-    inputs = {"--data": args.data, "MODEL": args.model}
+    inputs = {"--data": args.data, **{f"MODEL {m}": m for m in args.model}}
     check_not_an_input("--predictions", args.predictions, inputs)
-    runner = load_runner(args.model)
+    runner = load_ensemble(args.model)
     if runner.warning:
         print(f"erann evaluate: warning: {strict_json.printable(runner.warning)}", file=sys.stderr)
     info = runner.metadata
@@ -72,9 +74,10 @@ def run(args):
     clips = clips.onto_classes(info.classes)
     window = info.window_samples
     if args.crop_seconds is not None:
-        if runner.format == "tflite" and abs(args.crop_seconds - info.window_s) > 1e-6:
+        fixed = any(m.format == "tflite" for m in getattr(runner, "runners", (runner,)))
+        if fixed and abs(args.crop_seconds - info.window_s) > 1e-6:
             raise ValueError(
-                f"--crop-seconds {args.crop_seconds:g}: {args.model} takes windows of "
+                f"--crop-seconds {args.crop_seconds:g}: {runner.path} takes windows of "
                 f"{info.window_s:g} s only"
             )
         window = int(round(args.crop_seconds * info.sample_rate))
@@ -90,7 +93,7 @@ def run(args):
     )
     result.update(
         {
-            "model": args.model,
+            "model": args.model[0] if len(args.model) == 1 else args.model,
             "format": runner.format,
             "fold": args.fold,
             "window_s": window / info.sample_rate,

@@ -93,6 +93,13 @@ def load_runner(spec, runtime=None):
     return KerasRunner(path)
 
 
+def load_ensemble(specs):
+    """One runner for the models `specs` name: `load_runner`'s for one, else
+    an EnsembleRunner of them all."""
+    runners = [load_runner(spec) for spec in specs]
+    return runners[0] if len(runners) == 1 else EnsembleRunner(runners)
+
+
 # Windows per batch are bounded by samples, so that memory stays bounded
 # whatever the window: 80 s of audio at 44.1 kHz (8 windows of 10 s).
 BATCH_SAMPLES = 80 * 44100
@@ -211,3 +218,45 @@ def _audio_classifier_io(interpreter, path):
             "[1, classes] out are needed"
         )
     return inputs[0], outputs[0]
+
+
+class EnsembleRunner:
+    """Several models as one: the mean of their scores (what an ensemble of
+    `--teacher`s averages, at temperature 1). They must agree on classes (in order),
+    frontend, activation and window; else a ValueError in one line naming
+    the first model that differs.
+
+    Example:
+    >>> runner = EnsembleRunner([load_runner("erann-esc10"), load_runner("erann-esc10-small")])
+    >>> runner.format, runner.metadata.window_s
+    ('ensemble', 4.0)
+    """
+
+    format = "ensemble"
+
+    def __init__(self, runners):
+        self.runners = tuple(runners)
+        self.path = " + ".join(runner.path for runner in self.runners)
+        first = self.runners[0]
+        for runner in self.runners[1:]:
+            _check_same_task(first, runner)
+        self.metadata = first.metadata
+        self.warning = "; ".join(r.warning for r in self.runners if r.warning) or None
+
+    def __call__(self, windows):
+        return np.mean([runner(windows) for runner in self.runners], axis=0)
+
+
+def _check_same_task(first, other):
+    ours, theirs = first.metadata, other.metadata
+    for what, mine, yours in (
+        ("classes", tuple(ours.classes), tuple(theirs.classes)),
+        ("frontend", ours.frontend, theirs.frontend),
+        ("activation", ours.activation, theirs.activation),
+        ("window", round(ours.window_s, 6), round(theirs.window_s, 6)),
+    ):
+        if mine != yours:
+            raise ValueError(
+                f"{other.path}: not the {what} of {first.path}; the models of an ensemble "
+                "must share classes (in order), frontend, activation and window"
+            )
