@@ -1,7 +1,7 @@
 """The trade-off tables (README, docs/tradeoff.md) are what benchmarks/tradeoff.py
 computes from the runs' records in docs/tradeoff/records, and every record names
-the command that trained it; the longer-teaching table is what
-benchmarks/compare_runs.py prints for the command beside it."""
+the command that trained it; the longer-teaching and ensemble tables are what
+benchmarks/compare_runs.py prints for the commands beside them."""
 
 import re
 import shlex
@@ -59,14 +59,19 @@ def _table(document, columns):
     return rows
 
 
+def _tables_headed(text, head):
+    """The lines of each table whose header starts with `head`, in order: its
+    header, rule and rows."""
+    lines, tables = text.splitlines(), []
+    for first in (i for i, line in enumerate(lines) if line.startswith(head)):
+        end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), None)
+        tables.append(lines[first:end])
+    return tables
+
+
 def _table_headed(text, head):
-    """The lines of the table whose header starts with `head`: its header, rule and rows."""
-    lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.startswith(head)), None)
-    if first is None:
-        return []
-    end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), len(lines))
-    return lines[first:end]
+    """The lines of the first table whose header starts with `head` ([] if none)."""
+    return next(iter(_tables_headed(text, head)), [])
 
 
 DATASETS = sorted({record.name.split("-fold")[0] for record in RECORDS.iterdir()})
@@ -110,22 +115,27 @@ def test_the_4s_teacher_table_is_computed_from_its_records():
         assert (alone, taught) == (rows[name][6], rows[name + "-taught"][6]), configuration
 
 
-def _documented_command(document, program):
-    """The command in `document`'s code block that runs `program` (lines joined at
-    backslashes), as argv, without --png: the table is its output."""
+def _documented_commands(document, program):
+    """The commands in `document`'s code blocks that run `program` (lines joined
+    at backslashes), in order, as argv, without --png: the tables are their output."""
     text = (REPO / document).read_text().replace("\\\n", " ")
-    line = next(line for line in text.splitlines() if line.strip().startswith(program))
-    argv = shlex.split(line)
-    if "--png" in argv:
-        del argv[argv.index("--png") : argv.index("--png") + 2]
-    return argv
+    commands = []
+    for line in text.splitlines():
+        if line.strip().startswith(program):
+            argv = shlex.split(line)
+            if "--png" in argv:
+                del argv[argv.index("--png") : argv.index("--png") + 2]
+            commands.append(argv)
+    return commands
 
 
-def test_the_longer_teaching_table_is_computed_from_its_records():
-    argv = _documented_command("docs/tradeoff.md", "python benchmarks/compare_runs.py")
-    assert any("docs/tradeoff/longer/" in arg for arg in argv), argv
-    output = _stdout(*argv[1:])
+def test_the_run_comparison_tables_are_computed_from_their_records():
+    """Teaching longer, and teaching by an ensemble: each table is what the
+    compare_runs.py command before it prints."""
+    commands = _documented_commands("docs/tradeoff.md", "python benchmarks/compare_runs.py")
     head = "| run | epochs | last validation |"
-    table = _table_headed(output, head)
-    assert table, output
-    assert table == _table_headed((REPO / "docs/tradeoff.md").read_text(), head)
+    tables = _tables_headed((REPO / "docs/tradeoff.md").read_text(), head)
+    assert len(commands) == len(tables) == 2, (commands, len(tables))
+    for argv, table in zip(commands, tables, strict=True):
+        output = _stdout(*argv[1:])
+        assert table == _table_headed(output, head), argv
