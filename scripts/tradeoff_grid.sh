@@ -104,7 +104,8 @@ esc10)  # the teacher trains on the students' 3.3 s crops, which it sees when it
     ;;
 ravdess)
     teacher_model=3x1-2 teacher_epochs=130
-    teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6 --deterministic)
+    teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6
+        --validate-every 5 --deterministic)
     student_recipe=ravdess-cpu models="3x2-1 3x4-1"
     ;;
 *)
