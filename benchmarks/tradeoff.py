@@ -232,15 +232,8 @@ def plot(rows, path):
         for rank, r in enumerate(r for r in runs if r.get("is_teacher")):
             x, y = r["macs_per_second"] / 1e9, r["mean5"]
             axis.plot(x, y, "k*", markersize=10)
-            label = f"teacher {r['model']}, fold {r['fold']}, {r['epochs']} epochs"
-            axis.annotate(  # one line up per teacher: folds' teachers share an x
-                label,
-                (x, y),
-                (-8, 8 + 10 * rank),
-                textcoords="offset points",
-                fontsize=7,
-                ha="right",
-            )
+            label = f"teacher, fold {r['fold']}:\n{r['model']}, {r['epochs']} epochs"
+            axis.annotate(label, (x, y), (8, -8), textcoords="offset points", fontsize=7)
         plot_paper_points(axis, dataset, classes=runs[0]["classes"])
         axis.set_xscale("log")
         axis.set_xlim(0.05, 8.0 if dataset in PAPER_POINTS else 3.0)
