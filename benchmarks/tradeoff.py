@@ -229,7 +229,7 @@ def plot(rows, path):
             color = "C1" if r["teachers"] else "C0"
             label = f"other seeds (fold {r['fold']})" if rank == 0 else None
             axis.plot(r["macs_per_second"] / 1e9, r["mean5"], "x", color=color, label=label)
-        for rank, r in enumerate(r for r in runs if r.get("is_teacher")):
+        for r in [r for r in runs if r.get("is_teacher")]:
             x, y = r["macs_per_second"] / 1e9, r["mean5"]
             axis.plot(x, y, "k*", markersize=10)
             label = f"teacher, fold {r['fold']}:\n{r['model']}, {r['epochs']} epochs"
