@@ -74,8 +74,7 @@ def run(args):
     clips = clips.onto_classes(info.classes)
     window = info.window_samples
     if args.crop_seconds is not None:
-        fixed = any(m.format == "tflite" for m in getattr(runner, "runners", (runner,)))
-        if fixed and abs(args.crop_seconds - info.window_s) > 1e-6:
+        if runner.fixed_window and abs(args.crop_seconds - info.window_s) > 1e-6:
             raise ValueError(
                 f"--crop-seconds {args.crop_seconds:g}: {runner.path} takes windows of "
                 f"{info.window_s:g} s only"

@@ -82,7 +82,7 @@ def run(args):
     runner = load_runner(args.model, runtime_of(args))
     if runner.warning:
         _say("warning", runner.warning)
-    if runner.format == "tflite" and args.window is not None:
+    if runner.fixed_window and args.window is not None:
         raise ValueError("--window cannot change a TFLite model's fixed input length")
     failed = 0
     for path, error in _audio_files(args.audio):

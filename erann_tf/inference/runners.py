@@ -1,7 +1,8 @@
 """One interface over every model format: Keras, SavedModel and TFLite.
 
 A runner maps windows [n, samples] to scores [n, classes] and carries the
-model's Metadata (class names, sample rate, window).
+model's Metadata (class names, sample rate, window); `fixed_window` says
+whether it takes windows of that length only (a TFLite file's fixed input).
 """
 
 import dataclasses
@@ -119,6 +120,7 @@ class KerasRunner:
     """A .keras model; windows run in batches."""
 
     format = "keras"
+    fixed_window = False
 
     def __init__(self, path, batch_size=8):
         import_keras_quietly()
@@ -142,6 +144,7 @@ class SavedModelRunner:
     """A SavedModel folder, through its serving_default signature."""
 
     format = "savedmodel"
+    fixed_window = False
 
     def __init__(self, path, batch_size=8):
         import_keras_quietly()
@@ -175,6 +178,7 @@ class TFLiteRunner:
     """A .tflite model in ai-edge-litert; its window length is fixed."""
 
     format = "tflite"
+    fixed_window = True
 
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter
@@ -242,6 +246,7 @@ class EnsembleRunner:
             _check_same_task(first, runner)
         self.metadata = first.metadata
         self.warning = "; ".join(r.warning for r in self.runners if r.warning) or None
+        self.fixed_window = any(runner.fixed_window for runner in self.runners)
 
     def __call__(self, windows):
         return np.mean([runner(windows) for runner in self.runners], axis=0)
