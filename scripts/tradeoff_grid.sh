@@ -9,7 +9,7 @@
 # First the fold's teacher (unless every taught student is done), never seeing
 # FOLD: the shipped big model's configuration and recipe, on the students' crops
 # (ESC-10: ERANN-4x2-2, one-cycle at 5e-4, 80 epochs; RAVDESS: ERANN-3x1-2, 130
-# epochs). Then for each student (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2;
+# epochs in bfloat16). Then for each student (ESC-10: W = 1 at t_m 1, 2, 4, 8 and ERANN-4x4-2;
 # RAVDESS: W = 1 at t_m 2 and 4) a run distilled from the teacher and, once every
 # student is taught, one trained alone, with the CPU recipe (esc10-cpu,
 # ravdess-cpu) for 60 epochs. Then (docs/tradeoff.md)
@@ -102,10 +102,10 @@ esc10)  # the teacher trains on the students' 3.3 s crops, which it sees when it
         --validate-every 5 --deterministic)
     student_recipe=esc10-cpu models="4x1-1 4x2-1 4x4-1 4x8-1 4x4-2"
     ;;
-ravdess)
+ravdess)  # bf16: oneDNN's AMX kernels pay at W = 2 (docs/tradeoff.md, RAVDESS)
     teacher_model=3x1-2 teacher_epochs=130
     teacher_recipe=(--recipe ravdess --recalibrate-bn 8 --pitch-shift 3 --gain-db 6
-        --validate-every 5 --deterministic)
+        --precision bf16 --validate-every 5 --deterministic)
     student_recipe=ravdess-cpu models="3x2-1 3x4-1"
     ;;
 *)
