@@ -225,10 +225,14 @@ def plot(rows, path):
             for xi, yi, label in points:
                 axis.annotate(label, (xi, yi), (4, offset), textcoords="offset points", fontsize=7)
         others = [r for r in runs if r["seed"] != 0 and not r.get("is_teacher")]
-        for rank, r in enumerate(others):  # the spread of seeds, beside the grid's seed 0
+        seed_folds = sorted({r["fold"] for r in others})
+        for r in others:  # the spread of seeds, beside the grid's seed 0; a marker a fold
             color = "C1" if r["teachers"] else "C0"
-            label = f"other seeds (fold {r['fold']})" if rank == 0 else None
-            axis.plot(r["macs_per_second"] / 1e9, r["mean5"], "x", color=color, label=label)
+            marker = "x+12"[seed_folds.index(r["fold"]) % 4]
+            label = f"other seeds (fold {r['fold']})"
+            labelled = label in axis.get_legend_handles_labels()[1]
+            x, y = r["macs_per_second"] / 1e9, r["mean5"]
+            axis.plot(x, y, marker, color=color, label=None if labelled else label)
         for r in [r for r in runs if r.get("is_teacher")]:
             x, y = r["macs_per_second"] / 1e9, r["mean5"]
             axis.plot(x, y, "k*", markersize=10)
