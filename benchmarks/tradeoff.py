@@ -5,8 +5,9 @@ one row per run: the model, its multiply-adds per second of audio (counted on 4
 s windows, as the cards do), its teachers, and its validation accuracy (EMA
 weights) at an equal budget of epochs: the score at epoch --epochs and the mean
 of the validated epochs among the five up to it (one epoch's score on 80 clips
-is noisy); a teacher of other runs, at its last epoch. A run still short of
---epochs is shown with the epochs it has, marked. Below the table, the command
+is noisy); a teacher (a run that a student names, or any run of a longer
+schedule than the budget, which is no grid point) at its last epoch. A run
+still short of --epochs is shown with the epochs it has, marked. Below the table, the command
 that trained each run, then per dataset the students' table: each
 configuration's mean-of-5 score on each fold, trained alone and distilled, and
 with several folds the mean over them (only where every fold has a run); the
@@ -76,6 +77,7 @@ def load_run(folder, epochs):
         "classes": classes,
         "macs_per_second": macs_per_second(settings.tm, settings.width, classes),
         "teachers": [os.path.basename(t.rstrip("/")) for t in config.teacher],
+        "schedule": settings.epochs,
         "epochs": last,
         "score": scored[-1]["val_score"],
         "mean5": float(np.mean(recent)),
@@ -262,9 +264,11 @@ def main():
     parser.add_argument("--png", help="write the plot here")
     args = parser.parse_args()
     rows = [load_run(folder, args.epochs) for folder in args.runs]
-    teachers = {name for row in rows for name in row["teachers"]}  # an ensemble's too
+    named = {name for row in rows for name in row["teachers"]}  # an ensemble's too
     rows = [  # a teacher as it taught: all its epochs
-        {**load_run(folder, 10**9), "is_teacher": True} if row["run"] in teachers else row
+        {**load_run(folder, 10**9), "is_teacher": True}
+        if row["run"] in named or row["schedule"] > args.epochs
+        else row
         for folder, row in zip(args.runs, rows, strict=True)
     ]
     rows.sort(key=lambda r: (r["dataset"], r["fold"] or "", r["teachers"], r["macs_per_second"]))
