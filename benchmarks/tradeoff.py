@@ -8,17 +8,17 @@ of the validated epochs among the five up to it (one epoch's score on 80 clips
 is noisy); a teacher (a run that a student names, or any run of a longer
 schedule than the budget, which is no grid point) at its last epoch. A run
 still short of --epochs is shown with the epochs it has, marked. Below the
-table, the command that trained each run, then per dataset the students'
-table: each configuration's mean-of-5 score on each fold, trained alone and distilled, and
-with several folds the mean over them (only where every fold has a run); the
-grid's runs have seed 0, and a point trained with more seeds gets a row of
-its spread below (and a cross per other seed in the plot). With
---png, accuracy against MACs per second of audio, one panel per dataset (means
-over folds as lines, each fold's runs as faint ones), with the published
-anchors that are comparable: ACDNet's ESC-10 accuracies (its multiply-adds are
-counted on other inputs, so they are lines, not points), the ERANN paper's
-RAVDESS models trained from scratch (points, on its own split), and YAMNet's
-cost (0.07 G per second of audio).
+table, the command that trained each run, then per dataset the students' table:
+each configuration's mean-of-5 score on each fold, trained alone and distilled,
+and with several folds the mean over them (only where every fold has a run);
+the grid's runs have seed 0, and a point trained with more seeds gets a row of
+its spread below (and a cross per other seed in the plot). With --png, accuracy
+against MACs per second of audio, one panel per dataset (means over folds as
+lines, each fold's runs as faint ones), with the published anchors that are
+comparable: ACDNet's ESC-10 accuracies (its multiply-adds are counted on other
+inputs, so they are lines, not points), the ERANN paper's RAVDESS models
+trained from scratch (points, on its own split), and YAMNet's cost (0.07 G per
+second of audio).
 
     python benchmarks/tradeoff.py docs/tradeoff/records/* --png docs/tradeoff.png
 """
