@@ -24,6 +24,8 @@
 #   MODELS    the students' configurations, in the order to train them
 #   ALONE     1: only the students alone, no teacher (a fold whose teacher is
 #             beyond this sitting's compute)
+#   TEACHER_ONLY  1: only the fold's teacher, whatever is recorded (a longer run
+#             taught by it, on a machine without its folder), then stop
 #   SEED      the students' seed (default 0); another adds "-seedN" to their
 #             names, to measure the spread of a point (the teacher keeps seed 0)
 #   EPOCHS, TEACHER_EPOCHS   the students' and the teacher's epochs
@@ -125,11 +127,13 @@ for model in $taught; do
     name=$dataset-fold$fold-$model-taught$suffix
     finished "$runs/$name" || recorded "$name" || untaught=$((untaught + 1))
 done
+[ "${TEACHER_ONLY:-0}" = 1 ] && untaught=1
 if [ $untaught -gt 0 ]; then
     run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
         --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
     finished "$runs/$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
 fi
+[ "${TEACHER_ONLY:-0}" = 1 ] && exit 0
 # The taught students first, while the teacher's folder exists (a new machine has none);
 # the students alone need no teacher.
 for model in $taught; do
