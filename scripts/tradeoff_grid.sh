@@ -127,8 +127,7 @@ for model in $taught; do
     name=$dataset-fold$fold-$model-taught$suffix
     finished "$runs/$name" || recorded "$name" || untaught=$((untaught + 1))
 done
-[ "${TEACHER_ONLY:-0}" = 1 ] && untaught=1
-if [ $untaught -gt 0 ]; then
+if [ $untaught -gt 0 ] || [ "${TEACHER_ONLY:-0}" = 1 ]; then
     run "$teacher" "${teacher_recipe[@]}" --model "ERANN-$teacher_model" \
         --epochs "${TEACHER_EPOCHS:-$teacher_epochs}" "${teacher_flags[@]}"
     finished "$runs/$teacher" || { echo "tradeoff_grid.sh: $runs/$teacher has not finished" >&2; exit 1; }
